@@ -1,0 +1,162 @@
+/// A validated Switchboard configuration: what `switchboard serve` runs with and
+/// what `switchboard check-config` prints.
+///
+/// Every field has a default, so an empty YAML document is a valid single-node
+/// development config except for `apps`, which must name at least one app.
+/// Values only reach this type through ``ConfigLoader``, which has already
+/// checked ranges and cross-field rules; consumers never re-validate.
+public struct Config: Sendable, Equatable {
+    public var server: ServerConfiguration
+    public var backbone: BackboneConfiguration
+    public var limits: Limits
+    public var drain: DrainConfiguration
+    public var apps: [AppConfiguration]
+
+    public init(
+        server: ServerConfiguration = .init(),
+        backbone: BackboneConfiguration = .init(),
+        limits: Limits = .init(),
+        drain: DrainConfiguration = .init(),
+        apps: [AppConfiguration]
+    ) {
+        self.server = server
+        self.backbone = backbone
+        self.limits = limits
+        self.drain = drain
+        self.apps = apps
+    }
+}
+
+/// `server:` — where the single listener (WebSocket and HTTP API share it) binds.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 6001) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// `backbone:` — how nodes exchange events. Only the in-process backbone exists in
+/// a single-node build; the kind is an enum so a config naming an unknown kind fails
+/// at load time rather than at the first publish.
+public struct BackboneConfiguration: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        case inProcess = "in-process"
+    }
+
+    public var kind: Kind
+
+    public init(kind: Kind = .inProcess) {
+        self.kind = kind
+    }
+}
+
+/// `limits:` — node-wide bounds on everything a client controls. Defaults follow
+/// Pusher Channels' published limits so unmodified apps behave as they do there.
+public struct Limits: Sendable, Equatable {
+    /// Largest WebSocket message accepted; bigger frames close the socket with 1009
+    /// before they are buffered in full.
+    public var maxPayloadBytes: Int
+    /// Largest `data` of one event (HTTP API: 413; client event: `pusher:error`).
+    public var maxEventBytes: Int
+    /// Client events a connection may send per second before `pusher:error` 4301.
+    public var clientEventsPerSecond: Int
+    /// Seconds of client silence before the server sends `pusher:ping`; also the
+    /// `activity_timeout` announced in `pusher:connection_established`.
+    public var activityTimeoutSeconds: Int
+    /// Seconds the server waits for any frame after its ping before closing with 4201.
+    public var pongTimeoutSeconds: Int
+    /// Channels one connection may be subscribed to at once.
+    public var maxChannelsPerConnection: Int
+    /// Channels named by one `POST /events` (`channels` array).
+    public var maxChannelsPerTrigger: Int
+    /// Events in one `POST /batch_events`.
+    public var maxBatchSize: Int
+    /// Characters in an event name.
+    public var maxEventNameLength: Int
+    /// Distinct users on one presence channel.
+    public var maxPresenceMembers: Int
+    /// Bytes of a presence member's JSON `user_info`.
+    public var maxPresenceUserInfoBytes: Int
+    /// Characters in a presence or signed-in user id.
+    public var maxUserIDLength: Int
+    /// Accepted clock skew, in seconds, of an HTTP API request's `auth_timestamp`.
+    public var authTimestampWindowSeconds: Int
+    /// Largest HTTP API request body; bigger bodies get 413 without being read in full.
+    public var maxHTTPBodyBytes: Int
+
+    public init(
+        maxPayloadBytes: Int = 102_400,
+        maxEventBytes: Int = 10_240,
+        clientEventsPerSecond: Int = 10,
+        activityTimeoutSeconds: Int = 120,
+        pongTimeoutSeconds: Int = 30,
+        maxChannelsPerConnection: Int = 100,
+        maxChannelsPerTrigger: Int = 100,
+        maxBatchSize: Int = 10,
+        maxEventNameLength: Int = 200,
+        maxPresenceMembers: Int = 100,
+        maxPresenceUserInfoBytes: Int = 1_024,
+        maxUserIDLength: Int = 128,
+        authTimestampWindowSeconds: Int = 600,
+        maxHTTPBodyBytes: Int = 1_048_576
+    ) {
+        self.maxPayloadBytes = maxPayloadBytes
+        self.maxEventBytes = maxEventBytes
+        self.clientEventsPerSecond = clientEventsPerSecond
+        self.activityTimeoutSeconds = activityTimeoutSeconds
+        self.pongTimeoutSeconds = pongTimeoutSeconds
+        self.maxChannelsPerConnection = maxChannelsPerConnection
+        self.maxChannelsPerTrigger = maxChannelsPerTrigger
+        self.maxBatchSize = maxBatchSize
+        self.maxEventNameLength = maxEventNameLength
+        self.maxPresenceMembers = maxPresenceMembers
+        self.maxPresenceUserInfoBytes = maxPresenceUserInfoBytes
+        self.maxUserIDLength = maxUserIDLength
+        self.authTimestampWindowSeconds = authTimestampWindowSeconds
+        self.maxHTTPBodyBytes = maxHTTPBodyBytes
+    }
+}
+
+/// `drain:` — graceful shutdown on deploy.
+public struct DrainConfiguration: Sendable, Equatable {
+    /// Seconds over which open connections are closed with 4200 on SIGTERM.
+    public var graceSeconds: Int
+
+    public init(graceSeconds: Int = 30) {
+        self.graceSeconds = graceSeconds
+    }
+}
+
+/// One entry of `apps:`. `id` names the app in the HTTP API path, `key` in the
+/// WebSocket path and every signature; `secret` signs and never leaves the node.
+public struct AppConfiguration: Sendable, Equatable {
+    public var id: String
+    public var key: String
+    public var secret: String
+    /// Whether `client-*` events are relayed on private and presence channels.
+    public var clientEvents: Bool
+    /// A disabled app's sockets are closed with 4003 and its HTTP API answers 403.
+    public var enabled: Bool
+    /// When set, a socket that has not completed `pusher:signin` within this many
+    /// seconds is closed with 4009.
+    public var userAuthenticationTimeoutSeconds: Int?
+
+    public init(
+        id: String,
+        key: String,
+        secret: String,
+        clientEvents: Bool = false,
+        enabled: Bool = true,
+        userAuthenticationTimeoutSeconds: Int? = nil
+    ) {
+        self.id = id
+        self.key = key
+        self.secret = secret
+        self.clientEvents = clientEvents
+        self.enabled = enabled
+        self.userAuthenticationTimeoutSeconds = userAuthenticationTimeoutSeconds
+    }
+}

@@ -1,0 +1,132 @@
+public import Backbone
+public import BrokerConfig
+public import NIOCore
+public import PusherProtocol
+public import Logging
+
+/// The root of a node: its shards, its apps and its link to the cluster.
+///
+/// Publishing is `nonisolated` and synchronous: an HTTP request or client event encodes
+/// its frame once and hands it to the backbone without an actor hop. Deliveries come
+/// back through ``deliver(_:)`` and go to each shard in one hop per shard.
+public actor Broker: BackboneReceiver {
+    public nonisolated let apps: AppRegistry
+    public nonisolated let limits: Limits
+    public nonisolated let backbone: any Backbone
+    public nonisolated let shards: [Shard]
+    private nonisolated let shardByLoop: [ObjectIdentifier: Shard]
+    private let logger: Logger
+    private var isRunning = false
+
+    public init(configuration: Config, eventLoops: [any EventLoop], backbone: any Backbone, logger: Logger) {
+        precondition(!eventLoops.isEmpty, "a broker needs at least one event loop")
+        self.apps = AppRegistry(configuration: configuration)
+        self.limits = configuration.limits
+        self.backbone = backbone
+        self.logger = logger
+        // Shards share the node's random socket id prefix, offset so their ids never collide.
+        let major = UInt32.random(in: 1...UInt32.max / 2)
+        self.shards = eventLoops.enumerated().map { index, loop in
+            Shard(eventLoop: loop, socketIDMajor: major &+ UInt32(index), backbone: backbone, logger: logger)
+        }
+        self.shardByLoop = Dictionary(
+            self.shards.map { (ObjectIdentifier($0.eventLoop), $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
+    }
+
+    /// The shard that owns sockets accepted on `eventLoop`.
+    public nonisolated func shard(for eventLoop: any EventLoop) -> Shard {
+        guard let shard = self.shardByLoop[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("event loop \(eventLoop) is not one of the broker's")
+        }
+        return shard
+    }
+
+    public func start() async throws {
+        guard !self.isRunning else { return }
+        try await self.backbone.start(receiver: self)
+        let period = Self.sweepPeriod(self.limits)
+        for shard in self.shards {
+            shard.enqueue { $0.startSweeping(every: period) }
+        }
+        self.isRunning = true
+    }
+
+    public func shutdown() async {
+        guard self.isRunning else { return }
+        self.isRunning = false
+        for shard in self.shards {
+            shard.enqueue { $0.stopSweeping() }
+        }
+        await self.backbone.shutdown()
+    }
+
+    // MARK: - Publishing
+
+    /// Sends `event` to every subscriber of `channel` in the cluster but `excluded`.
+    public nonisolated func publish(app: App, channel: ChannelName, event: ServerEvent, excluding excluded: SocketID?) {
+        var payload = ByteBufferAllocator().buffer(capacity: 128)
+        payload.writeBytes(event.encoded)
+        self.backbone.publish(
+            BackboneEvent(
+                app: app.id, channel: channel.name, payload: payload, excludedSocket: excluded, isCached: channel.isCache
+            )
+        )
+    }
+
+    /// Closes every socket of a user, cluster-wide, with 4009.
+    public nonisolated func terminate(app: App, userID: String) {
+        self.backbone.terminateUser(app: app.id, userID: userID)
+    }
+
+    public nonisolated func deliver(_ event: BackboneEvent) {
+        let frame = OutboundFrame(text: event.payload)
+        let key = RoomKey(app: event.app, channel: event.channel)
+        let excluded = event.excludedSocket
+        for shard in self.shards {
+            shard.enqueue { $0.deliver(frame, to: key, excluding: excluded) }
+        }
+    }
+
+    public nonisolated func terminateUser(app: String, userID: String) {
+        for shard in self.shards {
+            shard.enqueue { $0.terminate(app: app, userID: userID) }
+        }
+    }
+
+    // MARK: - Queries
+
+    /// Occupied channels of an app with their subscription counts, summed over shards.
+    public nonisolated func occupiedChannels(app: App, prefix: String?) async -> [String: Int] {
+        var result: [String: Int] = [:]
+        for shard in self.shards {
+            let local = await shard.occupancy(app: app.id, prefix: prefix)
+            result.merge(local, uniquingKeysWith: +)
+        }
+        return result
+    }
+
+    public nonisolated func subscriptionCount(app: App, channel: String) async -> Int {
+        var total = 0
+        for shard in self.shards {
+            total += await shard.subscriptionCount(app: app.id, channel: channel)
+        }
+        return total
+    }
+
+    public nonisolated func connectionCount() async -> Int {
+        var total = 0
+        for shard in self.shards {
+            total += await shard.connectionCount
+        }
+        return total
+    }
+
+    /// Sweeps often enough that a timeout fires within a quarter of its length, and at
+    /// most once a second, whatever the number of connections.
+    static func sweepPeriod(_ limits: Limits) -> TimeAmount {
+        let shortest = min(limits.activityTimeoutSeconds, limits.pongTimeoutSeconds)
+        return .milliseconds(Int64(max(100, min(1000, shortest * 250))))
+    }
+}

@@ -1,0 +1,377 @@
+public import NIOCore
+public import PusherProtocol
+import Backbone
+import BrokerConfig
+import Logging
+
+/// One client socket: what it is subscribed to, who it signed in as, how active it is.
+///
+/// Runs on its socket's event loop, as its shard does, so the transport hands it frames
+/// synchronously. Everything a client can get wrong is answered here, with the specific
+/// `pusher:error`, `pusher:subscription_error` or close code, and logged once at debug
+/// level: bad input is the client's problem, not the operator's.
+public actor Connection {
+    public nonisolated let socketID: SocketID
+    public nonisolated let app: App
+    nonisolated let shard: Shard
+    private nonisolated let broker: Broker
+    private nonisolated let outbound: any Outbound
+    private let logger: Logger
+    private let limits: Limits
+
+    private var subscriptions: [String: Subscription] = [:]
+    private var user: (id: String, data: String)?
+    private var activity: ActivityMonitor
+    private var clientEvents: TokenBucket
+    private var isOpen = true
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { self.shard.unownedExecutor }
+
+    init(
+        socketID: SocketID,
+        app: App,
+        shard: Shard,
+        broker: Broker,
+        outbound: any Outbound,
+        logger: Logger,
+        now: NIODeadline
+    ) {
+        self.socketID = socketID
+        self.app = app
+        self.shard = shard
+        self.broker = broker
+        self.outbound = outbound
+        self.logger = logger
+        self.limits = broker.limits
+        self.activity = ActivityMonitor(
+            connectedAt: now,
+            activityTimeout: .seconds(Int64(broker.limits.activityTimeoutSeconds)),
+            pongTimeout: .seconds(Int64(broker.limits.pongTimeoutSeconds)),
+            signInTimeout: app.configuration.userAuthenticationTimeoutSeconds.map { .seconds(Int64($0)) }
+        )
+        self.clientEvents = TokenBucket(
+            ratePerSecond: broker.limits.clientEventsPerSecond,
+            burst: broker.limits.clientEventsPerSecond,
+            now: now
+        )
+    }
+
+    /// Sends `pusher:connection_established`; the first frame of every Pusher connection.
+    public func start() {
+        self.outbound.send(
+            .connectionEstablished(socketID: self.socketID, activityTimeout: self.limits.activityTimeoutSeconds)
+        )
+    }
+
+    /// A complete text message from the client.
+    public func receive(text: [UInt8], now: NIODeadline) {
+        guard self.isOpen else { return }
+        self.activity.received(at: now)
+        let message: ClientMessage
+        do {
+            message = try ClientMessage(parsing: text)
+        } catch {
+            self.refuse(code: nil, message: error.description)
+            return
+        }
+        switch message.event {
+        case "pusher:ping":
+            self.outbound.send(.pong)
+        case "pusher:pong":
+            break
+        case "pusher:subscribe":
+            self.subscribe(message)
+        case "pusher:unsubscribe":
+            self.unsubscribe(message)
+        case "pusher:signin":
+            self.signIn(message)
+        case let event where event.hasPrefix("client-"):
+            self.relayClientEvent(message, now: now)
+        default:
+            self.refuse(code: nil, message: "Unsupported event '\(message.event)'; client events must start with client-")
+        }
+    }
+
+    /// Any other frame (an RFC 6455 ping or pong) still counts as activity.
+    public func receivedControlFrame(now: NIODeadline) {
+        self.activity.received(at: now)
+    }
+
+    /// Closes with a Pusher code: `pusher:error` first (pusher-js reads the code from it
+    /// during the handshake), then the close frame after anything already queued.
+    public func close(code: PusherCode, reason: String) {
+        guard self.isOpen else { return }
+        self.outbound.send(.error(code: code, message: reason))
+        self.outbound.close(code: code, reason: reason)
+        self.isOpen = false
+    }
+
+    /// The transport reports the socket is gone; releases every subscription and the user.
+    public func closed() {
+        self.isOpen = false
+        for (name, subscription) in self.subscriptions {
+            self.release(name, subscription)
+        }
+        self.subscriptions = [:]
+        let userID = self.user?.id
+        self.shard.assumeIsolated { $0.forget(self, userID: userID) }
+    }
+
+    /// Called by the shard's sweep: server ping after silence, 4201 when unanswered,
+    /// 4009 when sign-in is required and late.
+    func checkActivity(now: NIODeadline) {
+        guard self.isOpen else { return }
+        switch self.activity.check(now: now, isSignedIn: self.user != nil) {
+        case .none:
+            break
+        case .sendPing:
+            self.outbound.send(.ping)
+        case .pongTimedOut:
+            self.close(code: .pongNotReceived, reason: "Pong reply not received in time")
+        case .signInTimedOut:
+            self.close(code: .unauthorized, reason: "Sign-in did not complete in time")
+        }
+    }
+
+    // MARK: - Subscriptions
+
+    private func subscribe(_ message: ClientMessage) {
+        guard let payload = message.payload, let name = payload["channel"]?.stringValue else {
+            self.refuse(code: nil, message: "pusher:subscribe needs data {\"channel\": \"...\"}")
+            return
+        }
+        let channel: ChannelName
+        do {
+            channel = try ChannelName(validating: name)
+        } catch {
+            self.subscriptionError(name, type: "InvalidChannel", error.description, status: 400)
+            return
+        }
+        switch self.subscriptions[name] {
+        case .active(let active, member: nil)?:
+            // A repeated subscribe is confirmed again; it changes nothing.
+            self.outbound.send(.subscriptionSucceeded(channel: active.name))
+            return
+        case .some:
+            self.refuse(code: nil, message: "Already subscribed to \(name)")
+            return
+        case nil:
+            break
+        }
+        guard self.subscriptions.count < self.limits.maxChannelsPerConnection else {
+            self.subscriptionError(
+                name, type: "LimitReached",
+                "At most \(self.limits.maxChannelsPerConnection) channels per connection", status: 400
+            )
+            return
+        }
+        let auth = payload["auth"]?.stringValue ?? ""
+        let channelData = payload["channel_data"]?.stringValue
+
+        switch channel.kind {
+        case .public:
+            self.activate(channel, member: nil)
+        case .private, .privateEncrypted:
+            guard self.app.channelAuthorization.isValid(auth: auth, socketID: self.socketID, channel: channel, channelData: nil) else {
+                self.subscriptionError(name, type: "AuthError", "Invalid signature for channel \(name)", status: 401)
+                return
+            }
+            self.activate(channel, member: nil)
+        case .presence:
+            guard let channelData,
+                self.app.channelAuthorization.isValid(auth: auth, socketID: self.socketID, channel: channel, channelData: channelData)
+            else {
+                self.subscriptionError(name, type: "AuthError", "Invalid signature for channel \(name)", status: 401)
+                return
+            }
+            let member: PresenceMember
+            do {
+                member = try PresenceMember(
+                    channelData: channelData,
+                    maximumUserIDLength: self.limits.maxUserIDLength,
+                    maximumUserInfoBytes: self.limits.maxPresenceUserInfoBytes
+                )
+            } catch {
+                self.subscriptionError(name, type: "InvalidChannelData", error.description, status: 400)
+                return
+            }
+            self.joinPresence(channel, member: member)
+        case .user(let id):
+            guard self.user?.id == id else {
+                self.subscriptionError(name, type: "AuthError", "Only the signed-in user \(id) may subscribe", status: 403)
+                return
+            }
+            self.activate(channel, member: nil)
+        }
+    }
+
+    /// Presence needs the cluster-wide roster before it can answer, so it completes
+    /// asynchronously; the subscription is pending meanwhile and client events on it wait.
+    private func joinPresence(_ channel: ChannelName, member: PresenceMember) {
+        self.subscriptions[channel.name] = .pending
+        let app = self.app
+        let limits = self.limits
+        Task {
+            let join: PresenceJoin
+            do {
+                join = try await self.broker.backbone.addMember(
+                    app: app.id, channel: channel.name, socket: self.socketID, member: member,
+                    maximumMembers: limits.maxPresenceMembers
+                )
+            } catch {
+                self.subscriptions[channel.name] = nil
+                self.subscriptionError(
+                    channel.name, type: "LimitReached",
+                    "Presence channel is full (\(limits.maxPresenceMembers) members)", status: 403
+                )
+                return
+            }
+            guard self.isOpen, case .pending = self.subscriptions[channel.name] else {
+                // Closed or unsubscribed while the roster answered: undo the join.
+                await self.leavePresence(channel.name)
+                return
+            }
+            self.activate(channel, member: member, presence: join.snapshot)
+            if join.isFirstSocketOfUser {
+                self.broker.publish(
+                    app: app, channel: channel, event: .memberAdded(channel: channel.name, member: member),
+                    excluding: self.socketID
+                )
+            }
+        }
+    }
+
+    private func activate(_ channel: ChannelName, member: PresenceMember?, presence: PresenceSnapshot? = nil) {
+        self.subscriptions[channel.name] = .active(channel, member: member)
+        self.shard.assumeIsolated {
+            $0.subscribe(self.socketID, outbound: self.outbound, to: RoomKey(app: self.app.id, channel: channel.name))
+        }
+        self.outbound.send(.subscriptionSucceeded(channel: channel.name, presence: presence))
+        if channel.isCache { self.replayCache(channel.name) }
+    }
+
+    private func replayCache(_ name: String) {
+        Task {
+            let cached = await self.broker.backbone.lastEvent(app: self.app.id, channel: name)
+            guard self.isOpen, case .active = self.subscriptions[name] else { return }
+            if let cached {
+                self.outbound.write(OutboundFrame(text: cached.payload))
+                self.outbound.flush()
+            } else {
+                self.outbound.send(.cacheMiss(channel: name))
+            }
+        }
+    }
+
+    private func unsubscribe(_ message: ClientMessage) {
+        guard let name = message.payload?["channel"]?.stringValue else {
+            self.refuse(code: nil, message: "pusher:unsubscribe needs data {\"channel\": \"...\"}")
+            return
+        }
+        guard let subscription = self.subscriptions.removeValue(forKey: name) else { return }
+        self.release(name, subscription)
+    }
+
+    private func release(_ name: String, _ subscription: Subscription) {
+        guard case .active(let channel, let member) = subscription else { return }
+        self.shard.assumeIsolated { $0.unsubscribe(self.socketID, from: RoomKey(app: self.app.id, channel: name)) }
+        if member != nil {
+            let socketID = self.socketID
+            let broker = self.broker
+            let app = self.app
+            Task {
+                if let removed = await broker.backbone.removeMember(app: app.id, channel: name, socket: socketID) {
+                    broker.publish(
+                        app: app, channel: channel, event: .memberRemoved(channel: name, userID: removed.userID),
+                        excluding: nil
+                    )
+                }
+            }
+        }
+    }
+
+    private func leavePresence(_ name: String) async {
+        _ = await self.broker.backbone.removeMember(app: self.app.id, channel: name, socket: self.socketID)
+    }
+
+    // MARK: - Sign-in
+
+    private func signIn(_ message: ClientMessage) {
+        guard let payload = message.payload, let auth = payload["auth"]?.stringValue,
+            let userData = payload["user_data"]?.stringValue
+        else {
+            self.close(code: .unauthorized, reason: "pusher:signin needs data {\"auth\": \"...\", \"user_data\": \"...\"}")
+            return
+        }
+        guard self.app.channelAuthorization.isValid(auth: auth, socketID: self.socketID, userData: userData) else {
+            self.close(code: .unauthorized, reason: "Invalid signature for pusher:signin")
+            return
+        }
+        let parsed: UserData
+        do {
+            parsed = try UserData(parsing: userData, maximumIDLength: self.limits.maxUserIDLength)
+        } catch {
+            self.close(code: .unauthorized, reason: error.description)
+            return
+        }
+        if let previous = self.user, previous.id != parsed.id {
+            self.shard.assumeIsolated { $0.forget(self, userID: previous.id) }
+        }
+        self.user = (parsed.id, userData)
+        self.shard.assumeIsolated { $0.signIn(self, userID: parsed.id) }
+        self.outbound.send(.signinSuccess(userData: userData))
+    }
+
+    // MARK: - Client events
+
+    private func relayClientEvent(_ message: ClientMessage, now: NIODeadline) {
+        guard self.app.configuration.clientEvents else {
+            self.refuse(code: .clientEventRejected, message: "Client events are not enabled for this app")
+            return
+        }
+        guard let name = message.channel, case .active(let channel, let member)? = self.subscriptions[name] else {
+            self.refuse(code: .clientEventRejected, message: "Client event on a channel this socket is not subscribed to")
+            return
+        }
+        guard channel.acceptsClientEvents else {
+            self.refuse(code: .clientEventRejected, message: "Client events are only allowed on private and presence channels")
+            return
+        }
+        guard message.event.count <= self.limits.maxEventNameLength else {
+            self.refuse(code: .clientEventRejected, message: "Event name is longer than \(self.limits.maxEventNameLength) characters")
+            return
+        }
+        let data = message.data?.serialized
+        guard (data?.utf8.count ?? 0) <= self.limits.maxEventBytes else {
+            self.refuse(code: .clientEventRejected, message: "Event data is larger than \(self.limits.maxEventBytes) bytes")
+            return
+        }
+        guard self.clientEvents.tryConsume(now: now) else {
+            self.refuse(
+                code: .clientEventRejected,
+                message: "Client event rate limit exceeded: at most \(self.limits.clientEventsPerSecond) per second"
+            )
+            return
+        }
+        let event = ServerEvent(event: message.event, channel: name, data: data.map { .json($0) }, userID: member?.userID)
+        self.broker.publish(app: self.app, channel: channel, event: event, excluding: self.socketID)
+    }
+
+    // MARK: - Refusals
+
+    private func refuse(code: PusherCode?, message: String) {
+        self.logger.debug("refused client input", metadata: ["reason": "\(message)"])
+        self.outbound.send(.error(code: code, message: message))
+    }
+
+    private func subscriptionError(_ channel: String, type: String, _ error: String, status: Int) {
+        self.logger.debug("subscription refused", metadata: ["channel": "\(channel)", "reason": "\(error)"])
+        self.outbound.send(.subscriptionError(channel: channel, type: type, error: error, status: status))
+    }
+}
+
+/// A channel a connection asked for: `pending` while the presence roster answers.
+private enum Subscription {
+    case pending
+    case active(ChannelName, member: PresenceMember?)
+}

@@ -1,0 +1,63 @@
+import NIOCore
+import PusherProtocol
+
+/// The subscribers of one channel of one app on one shard.
+///
+/// Each shard keeps its own room per channel, holding only connections accepted on its
+/// event loop, so a broadcast writes to sockets on the executor it already runs on:
+/// no hop per subscriber, no `await` per delivery (DESIGN.md, "The actor hierarchy").
+/// Cluster-wide state of the channel (presence roster, cache slot) lives in the backbone.
+actor Room {
+    private struct Subscriber {
+        let socketID: SocketID
+        let outbound: any Outbound
+    }
+
+    nonisolated let key: RoomKey
+    private nonisolated let executor: any SerialExecutor
+    /// Dense storage for the broadcast loop; removal swaps the last subscriber in.
+    private var subscribers: ContiguousArray<Subscriber> = []
+    private var indexBySocket: [SocketID: Int] = [:]
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
+
+    init(key: RoomKey, executor: any SerialExecutor) {
+        self.key = key
+        self.executor = executor
+    }
+
+    var count: Int { self.subscribers.count }
+    var isEmpty: Bool { self.subscribers.isEmpty }
+
+    /// - Returns: `false` when the socket was already subscribed.
+    func add(_ socketID: SocketID, outbound: any Outbound) -> Bool {
+        guard self.indexBySocket[socketID] == nil else { return false }
+        self.indexBySocket[socketID] = self.subscribers.count
+        self.subscribers.append(Subscriber(socketID: socketID, outbound: outbound))
+        return true
+    }
+
+    func remove(_ socketID: SocketID) {
+        guard let index = self.indexBySocket.removeValue(forKey: socketID) else { return }
+        let last = self.subscribers.removeLast()
+        if index < self.subscribers.count {
+            self.subscribers[index] = last
+            self.indexBySocket[last.socketID] = index
+        }
+    }
+
+    /// Writes the same frame buffer to every subscriber but `excluded`.
+    func broadcast(_ frame: OutboundFrame, excluding excluded: SocketID?) {
+        for subscriber in self.subscribers where subscriber.socketID != excluded {
+            subscriber.outbound.write(frame)
+            subscriber.outbound.flush()
+        }
+    }
+}
+
+/// A channel of an app: rooms and routing are keyed by both, since channel names are
+/// only unique within an app.
+struct RoomKey: Hashable, Sendable {
+    var app: String
+    var channel: String
+}

@@ -1,0 +1,143 @@
+public import NIOCore
+import PusherProtocol
+import Backbone
+import Logging
+
+/// Everything that lives on one event loop: its connections and their rooms.
+///
+/// One shard per core. Its executor is the event loop, and so are those of its rooms
+/// and connections, so the calls between them are synchronous (`assumeIsolated`) and
+/// fan-out inside a shard never changes thread. Work arriving from another loop comes
+/// in through ``enqueue(_:)``, one hop per shard rather than per subscriber.
+public actor Shard {
+    public nonisolated let eventLoop: any EventLoop
+    private nonisolated let executor: any SerialExecutor
+    private nonisolated let backbone: any Backbone
+    private let logger: Logger
+
+    private var socketIDs: SocketIDGenerator
+    private var rooms: [RoomKey: Room] = [:]
+    private var connections: [SocketID: Connection] = [:]
+    private var users: [UserKey: [SocketID: Connection]] = [:]
+    private var sweepTask: RepeatedTask?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
+
+    init(eventLoop: any EventLoop, socketIDMajor: UInt32, backbone: any Backbone, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.executor = eventLoop.executor
+        self.backbone = backbone
+        self.logger = logger
+        self.socketIDs = SocketIDGenerator(major: socketIDMajor)
+    }
+
+    /// Runs `body` on this shard's executor: at once when already there, else one hop.
+    nonisolated func enqueue(_ body: @escaping @Sendable (isolated Shard) -> Void) {
+        if self.eventLoop.inEventLoop {
+            self.assumeIsolated(body)
+        } else {
+            self.eventLoop.execute { self.assumeIsolated(body) }
+        }
+    }
+
+    /// Registers a socket that has just completed its WebSocket upgrade.
+    public func open(app: App, broker: Broker, outbound: any Outbound, now: NIODeadline) -> Connection {
+        let socketID = self.socketIDs.make()
+        var logger = self.logger
+        logger[metadataKey: "connection.id"] = "\(socketID)"
+        logger[metadataKey: "app.id"] = "\(app.id)"
+        let connection = Connection(
+            socketID: socketID, app: app, shard: self, broker: broker, outbound: outbound, logger: logger, now: now
+        )
+        self.connections[socketID] = connection
+        return connection
+    }
+
+    func forget(_ connection: Connection, userID: String?) {
+        self.connections[connection.socketID] = nil
+        if let userID {
+            let key = UserKey(app: connection.app.id, userID: userID)
+            self.users[key]?[connection.socketID] = nil
+            if self.users[key]?.isEmpty == true { self.users[key] = nil }
+        }
+    }
+
+    func signIn(_ connection: Connection, userID: String) {
+        self.users[UserKey(app: connection.app.id, userID: userID), default: [:]][connection.socketID] = connection
+    }
+
+    func subscribe(_ socketID: SocketID, outbound: any Outbound, to key: RoomKey) {
+        let room: Room
+        if let existing = self.rooms[key] {
+            room = existing
+        } else {
+            room = Room(key: key, executor: self.executor)
+            self.rooms[key] = room
+            self.backbone.join(app: key.app, channel: key.channel)
+        }
+        _ = room.assumeIsolated { $0.add(socketID, outbound: outbound) }
+    }
+
+    func unsubscribe(_ socketID: SocketID, from key: RoomKey) {
+        guard let room = self.rooms[key] else { return }
+        let isEmpty = room.assumeIsolated { room in
+            room.remove(socketID)
+            return room.isEmpty
+        }
+        if isEmpty {
+            self.rooms[key] = nil
+            self.backbone.leave(app: key.app, channel: key.channel)
+        }
+    }
+
+    func deliver(_ frame: OutboundFrame, to key: RoomKey, excluding excluded: SocketID?) {
+        self.rooms[key]?.assumeIsolated { $0.broadcast(frame, excluding: excluded) }
+    }
+
+    func terminate(app: String, userID: String) {
+        guard let sockets = self.users[UserKey(app: app, userID: userID)] else { return }
+        for connection in sockets.values {
+            connection.assumeIsolated { $0.close(code: .unauthorized, reason: "Connection terminated by the app") }
+        }
+    }
+
+    /// Occupied channels of `app` on this shard with their local subscription counts.
+    func occupancy(app: String, prefix: String?) -> [String: Int] {
+        var result: [String: Int] = [:]
+        for (key, room) in self.rooms where key.app == app {
+            if let prefix, !key.channel.hasPrefix(prefix) { continue }
+            result[key.channel] = room.assumeIsolated { $0.count }
+        }
+        return result
+    }
+
+    func subscriptionCount(app: String, channel: String) -> Int {
+        self.rooms[RoomKey(app: app, channel: channel)]?.assumeIsolated { $0.count } ?? 0
+    }
+
+    var connectionCount: Int { self.connections.count }
+
+    /// Starts the once-a-period activity check that replaces a timer per connection.
+    func startSweeping(every period: TimeAmount) {
+        self.sweepTask = self.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            self.assumeIsolated { $0.sweep(now: .now()) }
+        }
+    }
+
+    func stopSweeping() {
+        self.sweepTask?.cancel()
+        self.sweepTask = nil
+    }
+
+    private func sweep(now: NIODeadline) {
+        for connection in self.connections.values {
+            connection.assumeIsolated { $0.checkActivity(now: now) }
+        }
+    }
+}
+
+/// A signed-in user of an app: the unit of send-to-user and terminate.
+struct UserKey: Hashable, Sendable {
+    var app: String
+    var userID: String
+}

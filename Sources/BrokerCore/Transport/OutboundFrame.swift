@@ -1,0 +1,70 @@
+public import NIOCore
+public import PusherProtocol
+
+/// A complete server-to-client WebSocket frame: header and payload in one buffer.
+///
+/// A room writes the same frame to every subscriber. NIO's frame encoder only writes a
+/// header in front of a payload it owns uniquely; a shared payload would cost a second
+/// buffer and write per delivery. Building the frame once, whole, makes each delivery a
+/// reference-count increment and one `write` (RFC 6455 §5.2; server frames are unmasked).
+public struct OutboundFrame: Sendable {
+    public let buffer: ByteBuffer
+
+    public var byteCount: Int { self.buffer.readableBytes }
+
+    /// A text frame around JSON text encoded once for every subscriber.
+    public init(text payload: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        var buffer = allocator.buffer(capacity: payload.readableBytes + Self.maximumHeaderLength)
+        Self.writeHeader(opcode: 0x1, length: payload.readableBytes, into: &buffer)
+        var payload = payload
+        buffer.writeBuffer(&payload)
+        self.buffer = buffer
+    }
+
+    public init(event: ServerEvent, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        let payload = event.encoded
+        var buffer = allocator.buffer(capacity: payload.count + Self.maximumHeaderLength)
+        Self.writeHeader(opcode: 0x1, length: payload.count, into: &buffer)
+        buffer.writeBytes(payload)
+        self.buffer = buffer
+    }
+
+    /// A close frame; the reason is cut to fit the 125-byte control frame limit.
+    public static func close(code: UInt16, reason: String) -> OutboundFrame {
+        let reasonBytes = Array(reason.utf8.prefix(123))
+        var buffer = ByteBufferAllocator().buffer(capacity: 4 + reasonBytes.count)
+        Self.writeHeader(opcode: 0x8, length: 2 + reasonBytes.count, into: &buffer)
+        buffer.writeInteger(code)
+        buffer.writeBytes(reasonBytes)
+        return OutboundFrame(buffer: buffer)
+    }
+
+    /// The answer to an RFC 6455 ping, echoing its application data.
+    public static func pong(echoing data: ByteBuffer) -> OutboundFrame {
+        var data = data
+        var buffer = ByteBufferAllocator().buffer(capacity: 2 + data.readableBytes)
+        Self.writeHeader(opcode: 0xA, length: data.readableBytes, into: &buffer)
+        buffer.writeBuffer(&data)
+        return OutboundFrame(buffer: buffer)
+    }
+
+    private init(buffer: ByteBuffer) {
+        self.buffer = buffer
+    }
+
+    private static let maximumHeaderLength = 10
+
+    private static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(0x80 | opcode)
+        switch length {
+        case 0..<126:
+            buffer.writeInteger(UInt8(length))
+        case 126...Int(UInt16.max):
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length))
+        }
+    }
+}

@@ -1,0 +1,268 @@
+import Backbone
+import BrokerCore
+import BrokerConfig
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PusherProtocol
+
+/// The Pusher HTTP API (PROTOCOL.md, "HTTP API"): authenticates each request against its
+/// app's secret, then publishes or answers queries through the ``Broker``.
+///
+/// Order of checks: route, app, signature, app enabled, body. A request for an unknown
+/// app is 404 before any signature work; a disabled app is 403 only to a caller who
+/// proved they hold its secret.
+struct HTTPAPI: Sendable {
+    let broker: Broker
+    let limits: Limits
+    /// Seconds since 1970, injectable so timestamp-window tests do not depend on the clock.
+    let now: @Sendable () -> Double
+
+    init(broker: Broker, limits: Limits, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.broker = broker
+        self.limits = limits
+        self.now = now
+    }
+
+    func handle(_ request: APIRequest) async -> APIResponse {
+        do {
+            return try await self.route(request)
+        } catch {
+            return error.response
+        }
+    }
+
+    private func route(_ request: APIRequest) async throws(APIError) -> APIResponse {
+        let segments = request.target.pathSegments
+        switch (request.method, segments.count, segments.first) {
+        case (_, 5, "apps") where segments[2] == "users" && segments[4] == "terminate_connections",
+            (_, 3, "users") where segments[2] == "terminate_connections":
+            let app = try self.authenticate(request, appID: segments.count == 5 ? segments[1] : nil)
+            try Self.require(.POST, request)
+            return self.terminate(app: app, userID: segments[segments.count - 2])
+        case (_, 3, "apps") where segments[2] == "events":
+            let app = try self.authenticate(request, appID: segments[1])
+            try Self.require(.POST, request)
+            return try await self.trigger(app: app, body: request.body)
+        case (_, 3, "apps") where segments[2] == "batch_events":
+            let app = try self.authenticate(request, appID: segments[1])
+            try Self.require(.POST, request)
+            return try await self.triggerBatch(app: app, body: request.body)
+        case (_, 3, "apps") where segments[2] == "channels":
+            let app = try self.authenticate(request, appID: segments[1])
+            try Self.require(.GET, request)
+            return try await self.channels(app: app, target: request.target)
+        case (_, 4, "apps") where segments[2] == "channels":
+            let app = try self.authenticate(request, appID: segments[1])
+            try Self.require(.GET, request)
+            return try await self.channel(app: app, name: segments[3], target: request.target)
+        case (_, 5, "apps") where segments[2] == "channels" && segments[4] == "users":
+            let app = try self.authenticate(request, appID: segments[1])
+            try Self.require(.GET, request)
+            return try await self.users(app: app, channel: segments[3])
+        default:
+            if segments.first == "app" {
+                throw .badRequest("WebSocket endpoint: connect with a WebSocket upgrade request")
+            }
+            throw .notFound("No such endpoint: \(request.method) \(request.target.rawPath)")
+        }
+    }
+
+    // MARK: - Authentication
+
+    /// Finds the app (by path id, or by `auth_key` for `/users/...`) and checks the signature.
+    private func authenticate(_ request: APIRequest, appID: String?) throws(APIError) -> App {
+        let found: App?
+        if let appID {
+            found = self.broker.apps.app(id: appID)
+        } else {
+            found = request.target.queryValue("auth_key").flatMap { self.broker.apps.app(key: $0) }
+        }
+        guard let app = found else { throw .notFound("Unknown app \(appID ?? "for this auth_key")") }
+        let verify = { (path: String) in
+            app.requestSignature.verify(
+                method: request.method.rawValue, path: path, query: request.target.query, body: request.body,
+                now: self.now()
+            )
+        }
+        // SDKs sign the path before percent-encoding it; accept either spelling.
+        var failure = verify(request.target.rawPath)
+        if failure == .invalidSignature {
+            let decoded = RequestTarget.decode(Substring(request.target.rawPath), plusIsSpace: false)
+            if decoded != request.target.rawPath { failure = verify(decoded) }
+        }
+        if let failure { throw APIError(failure) }
+        guard app.configuration.enabled else { throw .forbidden("App \(app.id) is disabled") }
+        return app
+    }
+
+    private static func require(_ method: HTTPMethod, _ request: APIRequest) throws(APIError) {
+        guard request.method == method else {
+            throw APIError(status: .methodNotAllowed, message: "Use \(method) for \(request.target.rawPath)")
+        }
+    }
+
+    // MARK: - Publishing
+
+    private var triggerLimits: TriggerRequest.Limits {
+        TriggerRequest.Limits(
+            maximumChannels: self.limits.maxChannelsPerTrigger,
+            maximumNameLength: self.limits.maxEventNameLength,
+            maximumDataBytes: self.limits.maxEventBytes
+        )
+    }
+
+    private func trigger(app: App, body: [UInt8]) async throws(APIError) -> APIResponse {
+        let json = try Self.parseJSON(body)
+        let request: TriggerRequest
+        do {
+            request = try TriggerRequest(json: json, limits: self.triggerLimits)
+        } catch {
+            throw APIError(error)
+        }
+        try self.publish(request, app: app)
+        guard !request.info.isEmpty else { return .ok() }
+        return .ok(.object([("channels", try await self.info(request, app: app))]))
+    }
+
+    private func triggerBatch(app: App, body: [UInt8]) async throws(APIError) -> APIResponse {
+        let json = try Self.parseJSON(body)
+        let batch: BatchTriggerRequest
+        do {
+            batch = try BatchTriggerRequest(json: json, maximumEvents: self.limits.maxBatchSize, limits: self.triggerLimits)
+        } catch {
+            throw APIError(error)
+        }
+        for request in batch.events {
+            try self.publish(request, app: app)
+        }
+        guard batch.events.contains(where: { !$0.info.isEmpty }) else { return .ok() }
+        var results: [JSONValue] = []
+        for request in batch.events {
+            let info = try await self.info(request, app: app)
+            // A batch entry names one channel; its info is that channel's attributes.
+            if case .object(let channels) = info, let first = channels.first {
+                results.append(first.value)
+            } else {
+                results.append(.object([]))
+            }
+        }
+        return .ok(.object([("batch", .array(results))]))
+    }
+
+    private func publish(_ request: TriggerRequest, app: App) throws(APIError) {
+        if request.info.contains("user_count"), request.channels.contains(where: { $0.kind != .presence }) {
+            throw .badRequest("info=user_count is only available for presence channels")
+        }
+        for channel in request.channels {
+            let event = ServerEvent(event: request.name, channel: channel.name, data: .string(request.data))
+            self.broker.publish(app: app, channel: channel, event: event, excluding: request.excludedSocket)
+        }
+    }
+
+    private func info(_ request: TriggerRequest, app: App) async throws(APIError) -> JSONValue {
+        var channels: [(key: String, value: JSONValue)] = []
+        for channel in request.channels {
+            channels.append((channel.name, await self.attributes(app: app, channel: channel, info: request.info)))
+        }
+        return .object(channels)
+    }
+
+    // MARK: - Queries
+
+    private func channels(app: App, target: RequestTarget) async throws(APIError) -> APIResponse {
+        let prefix = target.queryValue("filter_by_prefix")
+        let info = Self.infoAttributes(target)
+        if info.contains("user_count"), !(prefix?.hasPrefix("presence-") ?? false) {
+            throw .badRequest("info=user_count requires filter_by_prefix=presence-")
+        }
+        let occupied = await self.broker.occupiedChannels(app: app, prefix: prefix)
+        var channels: [(key: String, value: JSONValue)] = []
+        for name in occupied.keys.sorted() {
+            var attributes: [(key: String, value: JSONValue)] = []
+            if info.contains("user_count") {
+                let count = await self.broker.backbone.members(app: app.id, channel: name).count
+                attributes.append(("user_count", .number(String(count))))
+            }
+            if info.contains("subscription_count") {
+                attributes.append(("subscription_count", .number(String(occupied[name] ?? 0))))
+            }
+            channels.append((name, .object(attributes)))
+        }
+        return .ok(.object([("channels", .object(channels))]))
+    }
+
+    private func channel(app: App, name: String, target: RequestTarget) async throws(APIError) -> APIResponse {
+        let channel = try Self.channelName(name)
+        let info = Self.infoAttributes(target)
+        if info.contains("user_count"), channel.kind != .presence {
+            throw .badRequest("info=user_count is only available for presence channels")
+        }
+        let count = await self.broker.subscriptionCount(app: app, channel: channel.name)
+        guard case .object(var attributes) = await self.attributes(app: app, channel: channel, info: info) else {
+            return .ok()
+        }
+        attributes.insert(("occupied", .bool(count > 0)), at: 0)
+        if info.contains("cache"), channel.isCache,
+            let cached = await self.broker.backbone.lastEvent(app: app.id, channel: channel.name)
+        {
+            let event = try? JSONParser.parse(bytes: Array(cached.payload.readableBytesView))
+            attributes.append((
+                "cache",
+                .object([
+                    ("event", event?["event"] ?? .null), ("data", event?["data"] ?? .null),
+                    ("ttl", .number(String(cached.timeToLive.nanoseconds / 1_000_000_000))),
+                ])
+            ))
+        }
+        return .ok(.object(attributes))
+    }
+
+    private func users(app: App, channel name: String) async throws(APIError) -> APIResponse {
+        let channel = try Self.channelName(name)
+        guard channel.kind == .presence else { throw .badRequest("Users can only be listed for presence channels") }
+        let members = await self.broker.backbone.members(app: app.id, channel: channel.name)
+        return .ok(.object([("users", .array(members.map { .object([("id", .string($0.userID))]) }))]))
+    }
+
+    /// `subscription_count` and `user_count` of one channel, as requested by `info`.
+    private func attributes(app: App, channel: ChannelName, info: Set<String>) async -> JSONValue {
+        var attributes: [(key: String, value: JSONValue)] = []
+        if info.contains("subscription_count") {
+            let count = await self.broker.subscriptionCount(app: app, channel: channel.name)
+            attributes.append(("subscription_count", .number(String(count))))
+        }
+        if info.contains("user_count"), channel.kind == .presence {
+            let count = await self.broker.backbone.members(app: app.id, channel: channel.name).count
+            attributes.append(("user_count", .number(String(count))))
+        }
+        return .object(attributes)
+    }
+
+    private func terminate(app: App, userID: String) -> APIResponse {
+        self.broker.terminate(app: app, userID: userID)
+        return .ok()
+    }
+
+    // MARK: - Parsing
+
+    private static func parseJSON(_ body: [UInt8]) throws(APIError) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes: body)
+        } catch {
+            throw .badRequest("Request body is not valid JSON: \(error)")
+        }
+    }
+
+    private static func channelName(_ name: String) throws(APIError) -> ChannelName {
+        do {
+            return try ChannelName(validating: name)
+        } catch {
+            throw .badRequest("Invalid channel name: \(error)")
+        }
+    }
+
+    private static func infoAttributes(_ target: RequestTarget) -> Set<String> {
+        Set((target.queryValue("info") ?? "").split(separator: ",").map(String.init))
+    }
+}

@@ -1,0 +1,180 @@
+import BrokerConfig
+import BrokerCore
+import NIOCore
+import NIOWebSocket
+import PusherProtocol
+
+/// The WebSocket end of one Pusher connection: turns frames into calls on its
+/// ``Connection`` actor and is that connection's ``Outbound``.
+///
+/// Sits at the tail of the pipeline, behind only the frame decoder, so the frames it
+/// writes go straight to the socket. It reassembles fragmented messages up to the
+/// payload limit, answers RFC 6455 pings and close frames itself, and maps decoder
+/// errors to close codes (1009 too big, 1002 protocol error).
+final class PusherSocketHandler: ChannelInboundHandler, Outbound {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    private let broker: Broker
+    private let appKey: String
+    private let protocolVersion: String?
+    private let maximumMessageBytes: Int
+
+    private var context: ChannelHandlerContext?
+    private var connection: Connection?
+    /// The text of a message whose final fragment has not arrived yet.
+    private var fragments: ByteBuffer?
+    private var fragmentsAreText = false
+    private var isClosing = false
+
+    init(broker: Broker, appKey: String, protocolVersion: String?, maximumMessageBytes: Int) {
+        self.broker = broker
+        self.appKey = appKey
+        self.protocolVersion = protocolVersion
+        self.maximumMessageBytes = maximumMessageBytes
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        guard let app = self.broker.apps.app(key: self.appKey) else {
+            self.refuse(.applicationDoesNotExist, "App key \(self.appKey) does not exist")
+            return
+        }
+        guard app.configuration.enabled else {
+            self.refuse(.applicationDisabled, "App \(app.id) is disabled")
+            return
+        }
+        if let code = ProtocolVersion.validate(self.protocolVersion) {
+            self.refuse(code, "Protocol version \(self.protocolVersion ?? "(none)") is not supported; use 5, 6 or 7")
+            return
+        }
+        let shard = self.broker.shard(for: context.eventLoop)
+        let connection = shard.assumeIsolated { $0.open(app: app, broker: self.broker, outbound: self, now: .now()) }
+        self.connection = connection
+        connection.assumeIsolated { $0.start() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isClosing = true
+        self.connection?.assumeIsolated { $0.closed() }
+        self.connection = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary, .continuation:
+            self.receiveDataFrame(frame)
+        case .ping:
+            self.connection?.assumeIsolated { $0.receivedControlFrame(now: .now()) }
+            guard !self.isClosing else { return }
+            self.write(.pong(echoing: frame.unmaskedData))
+            self.flush()
+        case .pong:
+            self.connection?.assumeIsolated { $0.receivedControlFrame(now: .now()) }
+        case .connectionClose:
+            self.closeSocket(code: Self.echoedCloseCode(frame), reason: "")
+        default:
+            self.closeSocket(code: 1002, reason: "unknown opcode")
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error as? NIOWebSocketError {
+        case .invalidFrameLength?:
+            self.closeSocket(code: 1009, reason: "Message larger than \(self.maximumMessageBytes) bytes")
+        case .some:
+            self.closeSocket(code: 1002, reason: "WebSocket protocol error")
+        case nil:
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: - Outbound
+
+    func write(_ frame: OutboundFrame) {
+        guard !self.isClosing, let context = self.context else { return }
+        context.write(self.wrapOutboundOut(frame.buffer), promise: nil)
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+
+    func close(code: PusherCode, reason: String) {
+        self.closeSocket(code: code.rawValue, reason: reason)
+    }
+
+    // MARK: - Private
+
+    private func receiveDataFrame(_ frame: WebSocketFrame) {
+        guard !self.isClosing else { return }
+        var payload = frame.unmaskedData
+        if frame.opcode == .continuation {
+            guard self.fragments != nil else {
+                self.closeSocket(code: 1002, reason: "continuation frame without a message")
+                return
+            }
+        } else {
+            guard self.fragments == nil else {
+                self.closeSocket(code: 1002, reason: "new message before the previous one finished")
+                return
+            }
+            self.fragments = frame.fin ? nil : ByteBuffer()
+            self.fragmentsAreText = frame.opcode == .text
+            if frame.fin {
+                self.deliver(payload, isText: frame.opcode == .text)
+                return
+            }
+        }
+        guard (self.fragments?.readableBytes ?? 0) + payload.readableBytes <= self.maximumMessageBytes else {
+            self.closeSocket(code: 1009, reason: "Message larger than \(self.maximumMessageBytes) bytes")
+            return
+        }
+        self.fragments?.writeBuffer(&payload)
+        if frame.fin, let message = self.fragments {
+            self.fragments = nil
+            self.deliver(message, isText: self.fragmentsAreText)
+        }
+    }
+
+    private func deliver(_ message: ByteBuffer, isText: Bool) {
+        guard isText else {
+            self.closeSocket(code: 1003, reason: "Binary messages are not part of the Pusher protocol")
+            return
+        }
+        let bytes = Array(message.readableBytesView)
+        self.connection?.assumeIsolated { $0.receive(text: bytes, now: .now()) }
+    }
+
+    /// Refuses a socket before it becomes a connection: `pusher:error` then the close code.
+    private func refuse(_ code: PusherCode, _ message: String) {
+        self.write(OutboundFrame(event: .error(code: code, message: message)))
+        self.closeSocket(code: code.rawValue, reason: message)
+    }
+
+    private func closeSocket(code: UInt16, reason: String) {
+        guard !self.isClosing, let context = self.context else { return }
+        self.isClosing = true
+        self.fragments = nil
+        context.writeAndFlush(self.wrapOutboundOut(OutboundFrame.close(code: code, reason: reason).buffer))
+            .assumeIsolated()
+            .whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// RFC 6455 §5.5.1: answer a close with the same status code, or 1000 when it had none.
+    private static func echoedCloseCode(_ frame: WebSocketFrame) -> UInt16 {
+        var data = frame.unmaskedData
+        return data.readInteger(as: UInt16.self) ?? 1000
+    }
+}
+
+/// Touched only on its channel's event loop: NIO calls the handler there, and BrokerCore
+/// calls it as an ``Outbound`` only from the connection's actor, whose executor is that
+/// same loop. The `Sendable` conformance exists so rooms can hold it across actors.
+extension PusherSocketHandler: @unchecked Sendable {}

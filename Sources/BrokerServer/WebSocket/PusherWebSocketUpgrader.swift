@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import BrokerCore
+
+/// Upgrades `GET /app/{key}` to a WebSocket carrying the Pusher protocol (RFC 6455 §4.2).
+///
+/// Written instead of using `NIOWebSocketServerUpgrader` because that one installs NIO's
+/// frame encoder, which only accepts `WebSocketFrame`s; Switchboard writes ready-made
+/// frame buffers (``OutboundFrame``) shared by every subscriber, so its pipeline has a
+/// decoder and no encoder. Refusals that Pusher signals with close codes (unknown key,
+/// bad protocol version) happen after the upgrade, in ``PusherSocketHandler``, because
+/// pusher-js only reads close codes.
+struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
+    let broker: Broker
+    let maximumMessageBytes: Int
+
+    let supportedProtocol = "websocket"
+    /// Checked in `buildUpgradeResponse`: NIO would also demand these names in `Connection`.
+    let requiredUpgradeHeaders: [String] = []
+
+    private static let magicGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    func buildUpgradeResponse(
+        channel: any Channel,
+        upgradeRequest: HTTPRequestHead,
+        initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        guard PusherPath(upgradeRequest.uri) != nil,
+            let key = upgradeRequest.headers.first(name: "sec-websocket-key"),
+            upgradeRequest.headers.first(name: "sec-websocket-version") == "13"
+        else {
+            // The request then reaches the HTTP handler, which answers it with 400 or 404.
+            return channel.eventLoop.makeFailedFuture(UpgradeRefused())
+        }
+        let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
+        var headers = initialResponseHeaders
+        headers.add(name: "Sec-WebSocket-Accept", value: Data(digest).base64EncodedString())
+        return channel.eventLoop.makeSucceededFuture(headers)
+    }
+
+    func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
+        let path = PusherPath(upgradeRequest.uri)!
+        do {
+            try context.pipeline.syncOperations.addHandlers([
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maximumMessageBytes)),
+                PusherSocketHandler(
+                    broker: self.broker,
+                    appKey: path.appKey,
+                    protocolVersion: path.protocolVersion,
+                    maximumMessageBytes: self.maximumMessageBytes
+                ),
+            ])
+            return context.eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return context.eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    private struct UpgradeRefused: Error {}
+}
+
+/// `/app/{key}?protocol=7&...`: the WebSocket path pusher-js and pysher connect to.
+struct PusherPath {
+    var appKey: String
+    var protocolVersion: String?
+
+    init?(_ uri: String) {
+        let target = RequestTarget(uri)
+        let segments = target.pathSegments
+        guard segments.count == 2, segments[0] == "app", !segments[1].isEmpty else { return nil }
+        self.appKey = segments[1]
+        self.protocolVersion = target.query.last(where: { $0.name == "protocol" })?.value
+    }
+}

@@ -1,0 +1,66 @@
+extension JSONValue {
+    /// Compact JSON text. Numbers are written as they were read and keys keep their
+    /// order, so a parse/serialize round trip changes whitespace only.
+    public var serialized: String {
+        var output: [UInt8] = []
+        self.serialize(into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    public func serialize(into output: inout [UInt8]) {
+        switch self {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let text): output.append(contentsOf: text.utf8)
+        case .string(let string): JSONString.append(string, to: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                element.serialize(into: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            for (offset, member) in members.enumerated() {
+                if offset > 0 { output.append(UInt8(ascii: ",")) }
+                JSONString.append(member.key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                member.value.serialize(into: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+}
+
+/// JSON string quoting, shared by the serializer and the event encoders that write
+/// frames without building a `JSONValue` first.
+public enum JSONString {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public static func append(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                output.append(contentsOf: Array("\\u00".utf8))
+                output.append(Self.hexDigits[Int(byte >> 4)])
+                output.append(Self.hexDigits[Int(byte & 0x0F)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    public static func quoted(_ string: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(string.utf8.count + 2)
+        Self.append(string, to: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+}
