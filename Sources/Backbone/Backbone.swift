@@ -30,9 +30,12 @@ public protocol Backbone: Sendable {
     /// The last event published on a cache channel within ``CachePolicy/timeToLive``, if any.
     func lastEvent(app: String, channel: String) async -> CachedEvent?
 
-    /// Records `socket` as one of `member`'s sockets on `channel`.
-    /// - Returns: the roster after the join, and whether this was the user's first socket
-    ///   (then, and only then, the caller announces `member_added`).
+    /// Records `socket` as one of `member`'s sockets on `channel`. When this is the user's
+    /// first socket, the backbone itself announces `pusher_internal:member_added` to the
+    /// channel (skipping `socket`), ordered with every other membership change of the
+    /// channel: a subscriber whose snapshot already lists the user can recognise the
+    /// announcement as old, and one whose snapshot does not will still receive it.
+    /// - Returns: the roster after the join, and whether this was the user's first socket.
     /// - Throws: ``PresenceError/channelFull`` when a new user would exceed `maximumMembers`.
     func addMember(
         app: String,
@@ -42,9 +45,9 @@ public protocol Backbone: Sendable {
         maximumMembers: Int
     ) async throws(PresenceError) -> PresenceJoin
 
-    /// Forgets `socket` on `channel`.
-    /// - Returns: the member when this was the user's last socket (the caller then announces
-    ///   `member_removed`), otherwise `nil`.
+    /// Forgets `socket` on `channel`; when it was the user's last socket, announces
+    /// `pusher_internal:member_removed` in the same order as ``addMember``.
+    /// - Returns: the member when this was the user's last socket, otherwise `nil`.
     func removeMember(app: String, channel: String, socket: SocketID) async -> PresenceMember?
 
     /// Every member of a presence channel, in join order.

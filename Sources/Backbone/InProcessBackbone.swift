@@ -78,9 +78,14 @@ public final class InProcessBackbone: Backbone {
     ) async throws(PresenceError) -> PresenceJoin {
         let key = ChannelKey(app: app, channel: channel)
         let result: Result<PresenceJoin, PresenceError> = self.rosters.withLockedValue { rosters in
-            Result { () throws(PresenceError) in
+            let join = Result { () throws(PresenceError) in
                 try rosters[key, default: PresenceRoster()].add(socket: socket, member: member, maximumMembers: maximumMembers)
             }
+            if case .success(let join) = join, join.isFirstSocketOfUser {
+                // Announced under the roster lock, so announcements leave in roster order.
+                self.announce(.memberAdded(channel: channel, member: member), app: app, channel: channel, excluding: socket)
+            }
+            return join
         }
         return try result.get()
     }
@@ -90,8 +95,18 @@ public final class InProcessBackbone: Backbone {
         return self.rosters.withLockedValue { rosters in
             let removed = rosters[key]?.remove(socket: socket)
             if rosters[key]?.isEmpty == true { rosters[key] = nil }
+            if let removed {
+                self.announce(.memberRemoved(channel: channel, userID: removed.userID), app: app, channel: channel, excluding: nil)
+            }
             return removed
         }
+    }
+
+    private func announce(_ event: ServerEvent, app: String, channel: String, excluding socket: SocketID?) {
+        var payload = ByteBufferAllocator().buffer(capacity: 96)
+        payload.writeBytes(event.encoded)
+        let announcement = BackboneEvent(app: app, channel: channel, payload: payload, excludedSocket: socket, isCached: false)
+        self.receiver.withLockedValue { $0 }?.deliver(announcement)
     }
 
     public func members(app: String, channel: String) async -> [PresenceMember] {

@@ -206,9 +206,14 @@ public actor Connection {
     }
 
     /// Presence needs the cluster-wide roster before it can answer, so it completes
-    /// asynchronously; the subscription is pending meanwhile and client events on it wait.
+    /// asynchronously. The socket joins the room at once, behind a ``PendingOutbound``
+    /// that holds what the channel publishes meanwhile; once the roster answers, the
+    /// snapshot goes out first and the held events after it. A member who joins while
+    /// the roster is being read is therefore never missed, whatever the thread timing.
     private func joinPresence(_ channel: ChannelName, member: PresenceMember) {
-        self.subscriptions[channel.name] = .pending
+        let pending = PendingOutbound()
+        self.subscriptions[channel.name] = .pending(pending)
+        self.enterRoom(channel.name, through: pending)
         let app = self.app
         let limits = self.limits
         Task {
@@ -219,33 +224,35 @@ public actor Connection {
                     maximumMembers: limits.maxPresenceMembers
                 )
             } catch {
+                guard case .pending(let current)? = self.subscriptions[channel.name], current === pending else { return }
                 self.subscriptions[channel.name] = nil
+                self.leaveRoom(channel.name)
                 self.subscriptionError(
                     channel.name, type: "LimitReached",
                     "Presence channel is full (\(limits.maxPresenceMembers) members)", status: 403
                 )
                 return
             }
-            guard self.isOpen, case .pending = self.subscriptions[channel.name] else {
+            guard self.isOpen, case .pending(let current)? = self.subscriptions[channel.name], current === pending else {
                 // Closed or unsubscribed while the roster answered: undo the join.
                 await self.leavePresence(channel.name)
                 return
             }
-            self.activate(channel, member: member, presence: join.snapshot)
-            if join.isFirstSocketOfUser {
-                self.broker.publish(
-                    app: app, channel: channel, event: .memberAdded(channel: channel.name, member: member),
-                    excluding: self.socketID
-                )
+            guard !pending.overflowed else {
+                await self.leavePresence(channel.name)
+                self.close(code: .overCapacity, reason: "Too many events arrived while joining \(channel.name)")
+                return
             }
+            self.enterRoom(channel.name, through: self.outbound)
+            self.activate(channel, member: member, presence: join.snapshot)
+            for frame in pending.frames(consistentWith: join.snapshot) { self.outbound.write(frame) }
+            self.outbound.flush()
         }
     }
 
     private func activate(_ channel: ChannelName, member: PresenceMember?, presence: PresenceSnapshot? = nil) {
         self.subscriptions[channel.name] = .active(channel, member: member)
-        self.shard.assumeIsolated {
-            $0.subscribe(self.socketID, outbound: self.outbound, to: RoomKey(app: self.app.id, channel: channel.name))
-        }
+        if presence == nil { self.enterRoom(channel.name, through: self.outbound) }
         self.outbound.send(.subscriptionSucceeded(channel: channel.name, presence: presence))
         if channel.isCache { self.replayCache(channel.name) }
     }
@@ -273,21 +280,25 @@ public actor Connection {
     }
 
     private func release(_ name: String, _ subscription: Subscription) {
-        guard case .active(let channel, let member) = subscription else { return }
-        self.shard.assumeIsolated { $0.unsubscribe(self.socketID, from: RoomKey(app: self.app.id, channel: name)) }
-        if member != nil {
-            let socketID = self.socketID
-            let broker = self.broker
-            let app = self.app
-            Task {
-                if let removed = await broker.backbone.removeMember(app: app.id, channel: name, socket: socketID) {
-                    broker.publish(
-                        app: app, channel: channel, event: .memberRemoved(channel: name, userID: removed.userID),
-                        excluding: nil
-                    )
-                }
-            }
-        }
+        self.leaveRoom(name)
+        // A pending presence join is undone by its own task when it sees the subscription gone.
+        // Leaving a presence channel: the backbone announces member_removed if it was the user's last socket.
+        guard case .active(_, member: .some) = subscription else { return }
+        let socketID = self.socketID
+        let backbone = self.broker.backbone
+        let app = self.app
+        Task { await backbone.removeMember(app: app.id, channel: name, socket: socketID) }
+    }
+
+    /// Joins the shard's room for `name`, or re-points an existing entry at `outbound`.
+    private func enterRoom(_ name: String, through outbound: any Outbound) {
+        let key = RoomKey(app: self.app.id, channel: name)
+        self.shard.assumeIsolated { $0.subscribe(self.socketID, outbound: outbound, to: key) }
+    }
+
+    private func leaveRoom(_ name: String) {
+        let key = RoomKey(app: self.app.id, channel: name)
+        self.shard.assumeIsolated { $0.unsubscribe(self.socketID, from: key) }
     }
 
     private func leavePresence(_ name: String) async {
@@ -372,6 +383,6 @@ public actor Connection {
 
 /// A channel a connection asked for: `pending` while the presence roster answers.
 private enum Subscription {
-    case pending
+    case pending(PendingOutbound)
     case active(ChannelName, member: PresenceMember?)
 }

@@ -29,12 +29,16 @@ actor Room {
     var count: Int { self.subscribers.count }
     var isEmpty: Bool { self.subscribers.isEmpty }
 
-    /// - Returns: `false` when the socket was already subscribed.
-    func add(_ socketID: SocketID, outbound: any Outbound) -> Bool {
-        guard self.indexBySocket[socketID] == nil else { return false }
+    /// Adds the socket, or points it at a new outbound when it is already here (a
+    /// presence join swapping its pending holder for the socket).
+    func add(_ socketID: SocketID, outbound: any Outbound) {
+        let subscriber = Subscriber(socketID: socketID, outbound: outbound)
+        if let index = self.indexBySocket[socketID] {
+            self.subscribers[index] = subscriber
+            return
+        }
         self.indexBySocket[socketID] = self.subscribers.count
-        self.subscribers.append(Subscriber(socketID: socketID, outbound: outbound))
-        return true
+        self.subscribers.append(subscriber)
     }
 
     func remove(_ socketID: SocketID) {

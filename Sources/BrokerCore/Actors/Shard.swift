@@ -75,7 +75,7 @@ public actor Shard {
             self.rooms[key] = room
             self.backbone.join(app: key.app, channel: key.channel)
         }
-        _ = room.assumeIsolated { $0.add(socketID, outbound: outbound) }
+        room.assumeIsolated { $0.add(socketID, outbound: outbound) }
     }
 
     func unsubscribe(_ socketID: SocketID, from key: RoomKey) {

@@ -12,6 +12,20 @@ public struct OutboundFrame: Sendable {
 
     public var byteCount: Int { self.buffer.readableBytes }
 
+    /// The frame's application data, for the rare reader that must look inside.
+    var payload: [UInt8] {
+        var buffer = self.buffer
+        guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return [] }
+        let skip: Int
+        switch second & 0x7F {
+        case 126: skip = 4
+        case 127: skip = 10
+        default: skip = 2
+        }
+        buffer.moveReaderIndex(forwardBy: skip)
+        return Array(buffer.readableBytesView)
+    }
+
     /// A text frame around JSON text encoded once for every subscriber.
     public init(text payload: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         var buffer = allocator.buffer(capacity: payload.readableBytes + Self.maximumHeaderLength)

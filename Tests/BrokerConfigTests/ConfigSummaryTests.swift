@@ -1,0 +1,64 @@
+import BrokerConfig
+import Testing
+
+@Suite struct ConfigSummaryTests {
+    @Test func summaryListsEveryEffectiveValueUnderItsYAMLName() throws {
+        let config = try load(
+            """
+            limits: { max_batch_size: 20 }
+            apps:
+              - { id: "1", key: app-key, secret: s3cret, user_authentication_timeout_seconds: 30 }
+            """
+        )
+        #expect(
+            config.summary == [
+                "server.host: 0.0.0.0",
+                "server.port: 6001",
+                "backbone.kind: in-process",
+                "limits.max_payload_bytes: 102400",
+                "limits.max_event_bytes: 10240",
+                "limits.client_events_per_second: 10",
+                "limits.activity_timeout_seconds: 120",
+                "limits.pong_timeout_seconds: 30",
+                "limits.max_channels_per_connection: 100",
+                "limits.max_channels_per_trigger: 100",
+                "limits.max_batch_size: 20",
+                "limits.max_event_name_length: 200",
+                "limits.max_presence_members: 100",
+                "limits.max_presence_user_info_bytes: 1024",
+                "limits.max_user_id_length: 128",
+                "limits.auth_timestamp_window_seconds: 600",
+                "limits.max_http_body_bytes: 1048576",
+                "drain.grace_seconds: 30",
+                "apps[0].id: 1",
+                "apps[0].key: app-key",
+                "apps[0].secret: ********",
+                "apps[0].client_events: false",
+                "apps[0].enabled: true",
+                "apps[0].user_authentication_timeout_seconds: 30",
+            ]
+        )
+    }
+
+    @Test func summaryNeverShowsASecret() throws {
+        let secret = "do-not-print-me"
+        let config = try load(
+            """
+            apps:
+              - { id: a, key: a-key, secret: "${SECRET}" }
+              - { id: b, key: b-key, secret: \(secret) }
+            """,
+            environment: ["SECRET": secret]
+        )
+        #expect(config.apps.map(\.secret) == [secret, secret])
+        #expect(!config.summary.contains { $0.contains(secret) })
+        #expect(config.summary.filter { $0.hasSuffix(".secret: ********") }.count == 2)
+    }
+
+    /// Every line must be readable back by its key, so the summary can be diffed and grepped.
+    @Test func summaryLinesAreKeyValuePairsWithUniqueKeys() throws {
+        let keys = try load(minimalYAML).summary.map { $0.prefix(while: { $0 != ":" }) }
+        #expect(Set(keys).count == keys.count)
+        #expect(keys.allSatisfy { !$0.isEmpty && !$0.contains(" ") })
+    }
+}
