@@ -85,7 +85,31 @@ public struct Limits: Sendable, Equatable {
     /// Accepted clock skew, in seconds, of an HTTP API request's `auth_timestamp`.
     public var authTimestampWindowSeconds: Int
     /// Largest HTTP API request body; bigger bodies get 413 without being read in full.
+    /// Node-wide only.
     public var maxHTTPBodyBytes: Int
+    /// Client events saved up for a burst above ``clientEventsPerSecond``.
+    public var clientEventsBurst: Int
+    /// Frames of any kind a connection may send per second; above it frames are dropped
+    /// with `pusher:error` 4301 and counted as violations.
+    public var inboundMessagesPerSecond: Int
+    /// Frames saved up for a burst above ``inboundMessagesPerSecond``.
+    public var inboundMessagesBurst: Int
+    /// Violations within ten seconds after which the connection is closed with 4301.
+    public var inboundViolationsBeforeClose: Int
+    /// Bytes queued for a client that is not reading before it is closed with 4100.
+    public var maxOutboundBufferBytes: Int
+    /// Seconds a new TCP connection has to complete its HTTP request or WebSocket
+    /// upgrade. Node-wide only.
+    public var handshakeTimeoutSeconds: Int
+    /// Bytes of an HTTP request line and headers. Node-wide only.
+    public var maxHTTPHeaderBytes: Int
+    /// HTTP API requests per second per app before 429.
+    public var httpRequestsPerSecond: Int
+    /// HTTP API requests saved up for a burst above ``httpRequestsPerSecond``.
+    public var httpRequestsBurst: Int
+    /// Open WebSocket connections on this node; `nil` is unlimited. Over it new sockets
+    /// are closed with 4100 so clients back off. Node-wide only.
+    public var maxConnections: Int?
 
     public init(
         maxPayloadBytes: Int = 102_400,
@@ -101,7 +125,17 @@ public struct Limits: Sendable, Equatable {
         maxPresenceUserInfoBytes: Int = 1_024,
         maxUserIDLength: Int = 128,
         authTimestampWindowSeconds: Int = 600,
-        maxHTTPBodyBytes: Int = 1_048_576
+        maxHTTPBodyBytes: Int = 1_048_576,
+        clientEventsBurst: Int = 10,
+        inboundMessagesPerSecond: Int = 100,
+        inboundMessagesBurst: Int = 200,
+        inboundViolationsBeforeClose: Int = 10,
+        maxOutboundBufferBytes: Int = 1_048_576,
+        handshakeTimeoutSeconds: Int = 10,
+        maxHTTPHeaderBytes: Int = 16_384,
+        httpRequestsPerSecond: Int = 1_000,
+        httpRequestsBurst: Int = 2_000,
+        maxConnections: Int? = nil
     ) {
         self.maxPayloadBytes = maxPayloadBytes
         self.maxEventBytes = maxEventBytes
@@ -117,6 +151,16 @@ public struct Limits: Sendable, Equatable {
         self.maxUserIDLength = maxUserIDLength
         self.authTimestampWindowSeconds = authTimestampWindowSeconds
         self.maxHTTPBodyBytes = maxHTTPBodyBytes
+        self.clientEventsBurst = clientEventsBurst
+        self.inboundMessagesPerSecond = inboundMessagesPerSecond
+        self.inboundMessagesBurst = inboundMessagesBurst
+        self.inboundViolationsBeforeClose = inboundViolationsBeforeClose
+        self.maxOutboundBufferBytes = maxOutboundBufferBytes
+        self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
+        self.maxHTTPHeaderBytes = maxHTTPHeaderBytes
+        self.httpRequestsPerSecond = httpRequestsPerSecond
+        self.httpRequestsBurst = httpRequestsBurst
+        self.maxConnections = maxConnections
     }
 }
 
@@ -143,6 +187,15 @@ public struct AppConfiguration: Sendable, Equatable {
     /// When set, a socket that has not completed `pusher:signin` within this many
     /// seconds is closed with 4009.
     public var userAuthenticationTimeoutSeconds: Int?
+    /// Open WebSocket connections of this app on this node; `nil` is unlimited. Over it
+    /// new sockets are closed with 4004.
+    public var maxConnections: Int?
+    /// `Origin` header values allowed to open a WebSocket; empty allows any. An entry
+    /// `*.example.com` allows every subdomain of example.com over http and https.
+    public var allowedOrigins: [String]
+    /// The node's `limits:` with this app's `apps[].limits` overrides applied; what the
+    /// app's connections and HTTP requests are held to.
+    public var limits: Limits
 
     public init(
         id: String,
@@ -150,7 +203,10 @@ public struct AppConfiguration: Sendable, Equatable {
         secret: String,
         clientEvents: Bool = false,
         enabled: Bool = true,
-        userAuthenticationTimeoutSeconds: Int? = nil
+        userAuthenticationTimeoutSeconds: Int? = nil,
+        maxConnections: Int? = nil,
+        allowedOrigins: [String] = [],
+        limits: Limits = Limits()
     ) {
         self.id = id
         self.key = key
@@ -158,5 +214,8 @@ public struct AppConfiguration: Sendable, Equatable {
         self.clientEvents = clientEvents
         self.enabled = enabled
         self.userAuthenticationTimeoutSeconds = userAuthenticationTimeoutSeconds
+        self.maxConnections = maxConnections
+        self.allowedOrigins = allowedOrigins
+        self.limits = limits
     }
 }

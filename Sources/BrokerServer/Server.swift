@@ -47,12 +47,9 @@ public struct Server: Service {
 
     /// Binds the listener; exposed for tests that need the port before serving.
     func bind() async throws -> any Channel {
-        let api = HTTPAPI(broker: self.broker, limits: self.configuration.limits)
-        let upgrader = PusherWebSocketUpgrader(
-            broker: self.broker,
-            maximumMessageBytes: self.configuration.limits.maxPayloadBytes
-        )
-        let maximumBodyBytes = self.configuration.limits.maxHTTPBodyBytes
+        let api = HTTPAPI(broker: self.broker)
+        let upgrader = PusherWebSocketUpgrader(broker: self.broker)
+        let limits = self.configuration.limits
         return try await ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -60,8 +57,8 @@ public struct Server: Service {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configurePipeline(
-                        channel.pipeline.syncOperations, upgrader: upgrader,
-                        api: HTTPAPIHandler(api: api, maximumBodyBytes: maximumBodyBytes)
+                        channel.pipeline.syncOperations, upgrader: upgrader, limits: limits,
+                        api: HTTPAPIHandler(api: api, maximumBodyBytes: limits.maxHTTPBodyBytes)
                     )
                 }
             }
@@ -71,24 +68,31 @@ public struct Server: Service {
 
     /// HTTP/1.1 with an upgrade path. On upgrade every HTTP handler, the API handler
     /// included, leaves the pipeline, so a WebSocket's pipeline holds only its decoder
-    /// and its ``PusherSocketHandler``.
+    /// and its ``PusherSocketHandler``. Request heads are bounded by
+    /// `max_http_header_bytes` (the decoder answers 400 beyond), and a connection that
+    /// has not sent a whole request within `handshake_timeout_seconds` is closed.
     private static func configurePipeline(
         _ pipeline: ChannelPipeline.SynchronousOperations,
         upgrader: PusherWebSocketUpgrader,
+        limits: Limits,
         api: HTTPAPIHandler
     ) throws {
+        var headerLimits = NIOHTTPDecoderLimitConfiguration()
+        headerLimits.maxHeaderFieldSize = limits.maxHTTPHeaderBytes
+        headerLimits.maxHeaderListSize = limits.maxHTTPHeaderBytes
         let responseEncoder = HTTPResponseEncoder()
         let requestDecoder = ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)
+            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: headerLimits)
         )
+        let deadline = HTTPRequestDeadlineHandler(timeout: .seconds(Int64(limits.handshakeTimeoutSeconds)))
         let pipelining = HTTPServerPipelineHandler()
         let errors = HTTPServerProtocolErrorHandler()
         let upgrade = HTTPServerUpgradeHandler(
             upgraders: [upgrader],
             httpEncoder: responseEncoder,
-            extraHTTPHandlers: [requestDecoder, pipelining, errors, api],
+            extraHTTPHandlers: [requestDecoder, deadline, pipelining, errors, api],
             upgradeCompletionHandler: { _ in }
         )
-        try pipeline.addHandlers([responseEncoder, requestDecoder, pipelining, errors, upgrade, api])
+        try pipeline.addHandlers([responseEncoder, requestDecoder, deadline, pipelining, errors, upgrade, api])
     }
 }

@@ -3,6 +3,7 @@ public import BrokerConfig
 public import NIOCore
 public import PusherProtocol
 public import Logging
+import Synchronization
 
 /// The root of a node: its shards, its apps and its link to the cluster.
 ///
@@ -17,6 +18,8 @@ public actor Broker: BackboneReceiver {
     private nonisolated let shardByLoop: [ObjectIdentifier: Shard]
     private let logger: Logger
     private var isRunning = false
+    /// Open sockets on this node, for ``Limits/maxConnections``.
+    private nonisolated let connectionTotal = Atomic<Int>(0)
 
     public init(configuration: Config, eventLoops: [any EventLoop], backbone: any Backbone, logger: Logger) {
         precondition(!eventLoops.isEmpty, "a broker needs at least one event loop")
@@ -46,7 +49,7 @@ public actor Broker: BackboneReceiver {
     public func start() async throws {
         guard !self.isRunning else { return }
         try await self.backbone.start(receiver: self)
-        let period = Self.sweepPeriod(self.limits)
+        let period = Self.sweepPeriod([self.limits] + self.apps.all.map(\.limits))
         for shard in self.shards {
             shard.enqueue { $0.startSweeping(every: period) }
         }
@@ -125,8 +128,36 @@ public actor Broker: BackboneReceiver {
 
     /// Sweeps often enough that a timeout fires within a quarter of its length, and at
     /// most once a second, whatever the number of connections.
-    static func sweepPeriod(_ limits: Limits) -> TimeAmount {
-        let shortest = min(limits.activityTimeoutSeconds, limits.pongTimeoutSeconds)
+    static func sweepPeriod(_ limits: [Limits]) -> TimeAmount {
+        let shortest = limits.map { min($0.activityTimeoutSeconds, $0.pongTimeoutSeconds) }.min() ?? 1
         return .milliseconds(Int64(max(100, min(1000, shortest * 250))))
+    }
+
+    // MARK: - Admission
+
+    /// Counts a new socket against the node's and the app's connection quotas.
+    /// - Returns: the close code to refuse it with, or `nil` when admitted (then
+    ///   ``release(_:)`` must follow when it closes).
+    nonisolated func admit(_ app: App) -> ConnectionRefusal? {
+        let total = self.connectionTotal.wrappingAdd(1, ordering: .relaxed).newValue
+        if let maximum = self.limits.maxConnections, total > maximum {
+            self.connectionTotal.wrappingSubtract(1, ordering: .relaxed)
+            return ConnectionRefusal(code: .overCapacity, message: "Node is at capacity (\(maximum) connections)")
+        }
+        let count = app.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+        if let maximum = app.configuration.maxConnections, count > maximum {
+            app.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+            self.connectionTotal.wrappingSubtract(1, ordering: .relaxed)
+            return ConnectionRefusal(
+                code: .applicationOverConnectionQuota,
+                message: "App \(app.id) is over its connection quota (\(maximum))"
+            )
+        }
+        return nil
+    }
+
+    nonisolated func release(_ app: App) {
+        app.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+        self.connectionTotal.wrappingSubtract(1, ordering: .relaxed)
     }
 }

@@ -14,7 +14,7 @@ public actor Connection {
     public nonisolated let socketID: SocketID
     public nonisolated let app: App
     nonisolated let shard: Shard
-    private nonisolated let broker: Broker
+    nonisolated let broker: Broker
     private nonisolated let outbound: any Outbound
     private let logger: Logger
     private let limits: Limits
@@ -23,6 +23,7 @@ public actor Connection {
     private var user: (id: String, data: String)?
     private var activity: ActivityMonitor
     private var clientEvents: TokenBucket
+    private var inbound: InboundRateLimiter
     private var isOpen = true
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { self.shard.unownedExecutor }
@@ -42,18 +43,20 @@ public actor Connection {
         self.broker = broker
         self.outbound = outbound
         self.logger = logger
-        self.limits = broker.limits
+        let limits = app.limits
+        self.limits = limits
         self.activity = ActivityMonitor(
             connectedAt: now,
-            activityTimeout: .seconds(Int64(broker.limits.activityTimeoutSeconds)),
-            pongTimeout: .seconds(Int64(broker.limits.pongTimeoutSeconds)),
+            activityTimeout: .seconds(Int64(limits.activityTimeoutSeconds)),
+            pongTimeout: .seconds(Int64(limits.pongTimeoutSeconds)),
             signInTimeout: app.configuration.userAuthenticationTimeoutSeconds.map { .seconds(Int64($0)) }
         )
         self.clientEvents = TokenBucket(
-            ratePerSecond: broker.limits.clientEventsPerSecond,
-            burst: broker.limits.clientEventsPerSecond,
+            ratePerSecond: limits.clientEventsPerSecond,
+            burst: limits.clientEventsBurst,
             now: now
         )
+        self.inbound = InboundRateLimiter(limits: limits, now: now)
     }
 
     /// Sends `pusher:connection_established`; the first frame of every Pusher connection.
@@ -65,8 +68,7 @@ public actor Connection {
 
     /// A complete text message from the client.
     public func receive(text: [UInt8], now: NIODeadline) {
-        guard self.isOpen else { return }
-        self.activity.received(at: now)
+        guard self.isOpen, self.admitInbound(now: now) else { return }
         let message: ClientMessage
         do {
             message = try ClientMessage(parsing: text)
@@ -92,9 +94,42 @@ public actor Connection {
         }
     }
 
-    /// Any other frame (an RFC 6455 ping or pong) still counts as activity.
-    public func receivedControlFrame(now: NIODeadline) {
+    /// Any other frame (an RFC 6455 ping or pong, a binary message) counts as activity
+    /// and against the inbound rate.
+    /// - Returns: whether the frame is within the rate and should be answered.
+    @discardableResult
+    public func receivedOtherFrame(now: NIODeadline) -> Bool {
+        self.isOpen && self.admitInbound(now: now)
+    }
+
+    /// A binary message: not part of the Pusher protocol, refused without closing.
+    public func receivedBinary(now: NIODeadline) {
+        guard self.receivedOtherFrame(now: now) else { return }
+        self.refuse(code: nil, message: "Binary messages are not part of the Pusher protocol; send JSON text")
+    }
+
+    /// The transport could not hand queued frames to a client that stopped reading and
+    /// its outbound budget is spent: it is closed, never left to miss events silently.
+    public func outboundBudgetExceeded() {
+        self.logger.info("closing slow consumer", metadata: ["limit.bytes": "\(self.limits.maxOutboundBufferBytes)"])
+        self.close(code: .overCapacity, reason: "Client is not reading fast enough")
+    }
+
+    private func admitInbound(now: NIODeadline) -> Bool {
         self.activity.received(at: now)
+        switch self.inbound.admit(now: now) {
+        case .accept:
+            return true
+        case .drop:
+            self.refuse(
+                code: .clientEventRejected,
+                message: "Too many messages: at most \(self.limits.inboundMessagesPerSecond) per second"
+            )
+            return false
+        case .close:
+            self.close(code: .clientEventRejected, reason: "Too many messages; connection closed")
+            return false
+        }
     }
 
     /// Closes with a Pusher code: `pusher:error` first (pusher-js reads the code from it

@@ -40,8 +40,15 @@ public actor Shard {
         }
     }
 
-    /// Registers a socket that has just completed its WebSocket upgrade.
-    public func open(app: App, broker: Broker, outbound: any Outbound, now: NIODeadline) -> Connection {
+    /// Registers a socket that has just completed its WebSocket upgrade, if the node's
+    /// and the app's connection quotas admit it.
+    public func open(
+        app: App,
+        broker: Broker,
+        outbound: any Outbound,
+        now: NIODeadline
+    ) throws(ConnectionRefusal) -> Connection {
+        if let refusal = broker.admit(app) { throw refusal }
         let socketID = self.socketIDs.make()
         var logger = self.logger
         logger[metadataKey: "connection.id"] = "\(socketID)"
@@ -54,7 +61,8 @@ public actor Shard {
     }
 
     func forget(_ connection: Connection, userID: String?) {
-        self.connections[connection.socketID] = nil
+        guard self.connections.removeValue(forKey: connection.socketID) != nil else { return }
+        connection.broker.release(connection.app)
         if let userID {
             let key = UserKey(app: connection.app.id, userID: userID)
             self.users[key]?[connection.socketID] = nil

@@ -29,4 +29,12 @@ public struct TokenBucket: Sendable {
         self.tokens -= 1
         return true
     }
+
+    /// How long until one token is available; for `Retry-After`.
+    public func timeUntilNextToken(now: NIODeadline) -> TimeAmount {
+        let elapsed = now > self.lastRefill ? Double((now - self.lastRefill).nanoseconds) : 0
+        let missing = 1 - min(self.burst, self.tokens + elapsed * self.tokensPerNanosecond)
+        guard missing > 0 else { return .zero }
+        return .nanoseconds(Int64((missing / self.tokensPerNanosecond).rounded(.up)))
+    }
 }

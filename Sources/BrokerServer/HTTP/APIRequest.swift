@@ -5,4 +5,6 @@ struct APIRequest: Sendable {
     var method: HTTPMethod
     var target: RequestTarget
     var body: [UInt8]
+    /// The `Origin` header, checked against an app's `allowed_origins` on `/app/{key}`.
+    var origin: String? = nil
 }

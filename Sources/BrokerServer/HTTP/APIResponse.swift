@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import PusherProtocol
 
@@ -19,11 +20,21 @@ struct APIResponse: Sendable {
 struct APIError: Error, Sendable {
     var status: HTTPResponseStatus
     var message: String
+    var headers: [(String, String)] = []
 
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, message: message) }
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, message: message) }
     static func payloadTooLarge(_ message: String) -> APIError { APIError(status: .payloadTooLarge, message: message) }
+
+    /// 429 with `Retry-After` in whole seconds, rounded up so a client that waits that
+    /// long is admitted.
+    static func tooManyRequests(_ message: String, retryAfter: TimeAmount) -> APIError {
+        let seconds = max(1, (retryAfter.nanoseconds + 999_999_999) / 1_000_000_000)
+        var error = APIError(status: .tooManyRequests, message: message)
+        error.headers = [("Retry-After", String(seconds))]
+        return error
+    }
 
     init(status: HTTPResponseStatus, message: String) {
         self.status = status
@@ -40,6 +51,6 @@ struct APIError: Error, Sendable {
 
     /// `{"error": "..."}`, the body of every refusal.
     var response: APIResponse {
-        APIResponse(status: self.status, body: .object([("error", .string(self.message))]))
+        APIResponse(status: self.status, body: .object([("error", .string(self.message))]), headers: self.headers)
     }
 }

@@ -14,13 +14,11 @@ import PusherProtocol
 /// proved they hold its secret.
 struct HTTPAPI: Sendable {
     let broker: Broker
-    let limits: Limits
     /// Seconds since 1970, injectable so timestamp-window tests do not depend on the clock.
     let now: @Sendable () -> Double
 
-    init(broker: Broker, limits: Limits, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    init(broker: Broker, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         self.broker = broker
-        self.limits = limits
         self.now = now
     }
 
@@ -61,7 +59,10 @@ struct HTTPAPI: Sendable {
             try Self.require(.GET, request)
             return try await self.users(app: app, channel: segments[3])
         default:
-            if segments.first == "app" {
+            if segments.count == 2, segments.first == "app" {
+                if let app = self.broker.apps.app(key: segments[1]), !app.allowsOrigin(request.origin) {
+                    throw .forbidden("Origin \(request.origin ?? "") is not allowed for this app")
+                }
                 throw .badRequest("WebSocket endpoint: connect with a WebSocket upgrade request")
             }
             throw .notFound("No such endpoint: \(request.method) \(request.target.rawPath)")
@@ -93,6 +94,12 @@ struct HTTPAPI: Sendable {
         }
         if let failure { throw APIError(failure) }
         guard app.configuration.enabled else { throw .forbidden("App \(app.id) is disabled") }
+        if let wait = app.admitHTTPRequest() {
+            throw .tooManyRequests(
+                "Rate limit of \(app.limits.httpRequestsPerSecond) requests per second exceeded",
+                retryAfter: wait
+            )
+        }
         return app
     }
 
@@ -104,11 +111,11 @@ struct HTTPAPI: Sendable {
 
     // MARK: - Publishing
 
-    private var triggerLimits: TriggerRequest.Limits {
+    private static func triggerLimits(_ app: App) -> TriggerRequest.Limits {
         TriggerRequest.Limits(
-            maximumChannels: self.limits.maxChannelsPerTrigger,
-            maximumNameLength: self.limits.maxEventNameLength,
-            maximumDataBytes: self.limits.maxEventBytes
+            maximumChannels: app.limits.maxChannelsPerTrigger,
+            maximumNameLength: app.limits.maxEventNameLength,
+            maximumDataBytes: app.limits.maxEventBytes
         )
     }
 
@@ -116,7 +123,7 @@ struct HTTPAPI: Sendable {
         let json = try Self.parseJSON(body)
         let request: TriggerRequest
         do {
-            request = try TriggerRequest(json: json, limits: self.triggerLimits)
+            request = try TriggerRequest(json: json, limits: Self.triggerLimits(app))
         } catch {
             throw APIError(error)
         }
@@ -129,7 +136,9 @@ struct HTTPAPI: Sendable {
         let json = try Self.parseJSON(body)
         let batch: BatchTriggerRequest
         do {
-            batch = try BatchTriggerRequest(json: json, maximumEvents: self.limits.maxBatchSize, limits: self.triggerLimits)
+            batch = try BatchTriggerRequest(
+                json: json, maximumEvents: app.limits.maxBatchSize, limits: Self.triggerLimits(app)
+            )
         } catch {
             throw APIError(error)
         }

@@ -46,7 +46,10 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.respond(error.response, to: head, context: context)
                 return
             }
-            let request = APIRequest(method: head.method, target: RequestTarget(head.uri), body: self.body)
+            let request = APIRequest(
+                method: head.method, target: RequestTarget(head.uri), body: self.body,
+                origin: head.headers.first(name: "origin")
+            )
             self.body = []
             let api = self.api
             let promise = context.eventLoop.makePromise(of: APIResponse.self)

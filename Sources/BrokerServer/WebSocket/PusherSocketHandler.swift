@@ -49,9 +49,18 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
             return
         }
         let shard = self.broker.shard(for: context.eventLoop)
-        let connection = shard.assumeIsolated { $0.open(app: app, broker: self.broker, outbound: self, now: .now()) }
-        self.connection = connection
-        connection.assumeIsolated { $0.start() }
+        let opened = shard.assumeIsolated { shard in
+            Result { () throws(ConnectionRefusal) in
+                try shard.open(app: app, broker: self.broker, outbound: self, now: .now())
+            }
+        }
+        switch opened {
+        case .success(let connection):
+            self.connection = connection
+            connection.assumeIsolated { $0.start() }
+        case .failure(let refusal):
+            self.refuse(refusal.code, refusal.message)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -71,17 +80,25 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
         case .text, .binary, .continuation:
             self.receiveDataFrame(frame)
         case .ping:
-            self.connection?.assumeIsolated { $0.receivedControlFrame(now: .now()) }
-            guard !self.isClosing else { return }
+            guard self.connection?.assumeIsolated({ $0.receivedOtherFrame(now: .now()) }) == true else { return }
             self.write(.pong(echoing: frame.unmaskedData))
             self.flush()
         case .pong:
-            self.connection?.assumeIsolated { $0.receivedControlFrame(now: .now()) }
+            _ = self.connection?.assumeIsolated { $0.receivedOtherFrame(now: .now()) }
         case .connectionClose:
             self.closeSocket(code: Self.echoedCloseCode(frame), reason: "")
         default:
             self.closeSocket(code: 1002, reason: "unknown opcode")
         }
+    }
+
+    /// The socket's write buffer passed the connection's outbound budget (the channel's
+    /// high water mark): the client is not reading.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable, !self.isClosing {
+            self.connection?.assumeIsolated { $0.outboundBudgetExceeded() }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -145,7 +162,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     private func deliver(_ message: ByteBuffer, isText: Bool) {
         guard isText else {
-            self.closeSocket(code: 1003, reason: "Binary messages are not part of the Pusher protocol")
+            self.connection?.assumeIsolated { $0.receivedBinary(now: .now()) }
             return
         }
         let bytes = Array(message.readableBytesView)
@@ -158,14 +175,25 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
         self.closeSocket(code: code.rawValue, reason: message)
     }
 
+    /// Sends the close frame after everything queued, then closes the socket. A client
+    /// that does not read cannot hold the socket open: after ``closeTimeout`` it is
+    /// closed whether the frame went out or not.
     private func closeSocket(code: UInt16, reason: String) {
         guard !self.isClosing, let context = self.context else { return }
         self.isClosing = true
         self.fragments = nil
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.closeTimeout) {
+            context.close(promise: nil)
+        }
         context.writeAndFlush(self.wrapOutboundOut(OutboundFrame.close(code: code, reason: reason).buffer))
             .assumeIsolated()
-            .whenComplete { _ in context.close(promise: nil) }
+            .whenComplete { _ in
+                deadline.cancel()
+                context.close(promise: nil)
+            }
     }
+
+    static let closeTimeout = TimeAmount.seconds(2)
 
     /// RFC 6455 §5.5.1: answer a close with the same status code, or 1000 when it had none.
     private static func echoedCloseCode(_ frame: WebSocketFrame) -> UInt16 {

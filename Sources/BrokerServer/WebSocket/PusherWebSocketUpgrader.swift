@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import BrokerConfig
 import BrokerCore
 
 /// Upgrades `GET /app/{key}` to a WebSocket carrying the Pusher protocol (RFC 6455 §4.2).
@@ -15,7 +16,6 @@ import BrokerCore
 /// pusher-js only reads close codes.
 struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     let broker: Broker
-    let maximumMessageBytes: Int
 
     let supportedProtocol = "websocket"
     /// Checked in `buildUpgradeResponse`: NIO would also demand these names in `Connection`.
@@ -28,11 +28,12 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         upgradeRequest: HTTPRequestHead,
         initialResponseHeaders: HTTPHeaders
     ) -> EventLoopFuture<HTTPHeaders> {
-        guard PusherPath(upgradeRequest.uri) != nil,
+        guard let path = PusherPath(upgradeRequest.uri),
             let key = upgradeRequest.headers.first(name: "sec-websocket-key"),
-            upgradeRequest.headers.first(name: "sec-websocket-version") == "13"
+            upgradeRequest.headers.first(name: "sec-websocket-version") == "13",
+            self.broker.apps.app(key: path.appKey)?.allowsOrigin(upgradeRequest.headers.first(name: "origin")) ?? true
         else {
-            // The request then reaches the HTTP handler, which answers it with 400 or 404.
+            // The request then reaches the HTTP handler, which answers it with 400, 403 or 404.
             return channel.eventLoop.makeFailedFuture(UpgradeRefused())
         }
         let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
@@ -43,14 +44,23 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
 
     func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
         let path = PusherPath(upgradeRequest.uri)!
+        // Unknown keys are refused by the handler right after the upgrade; until then the
+        // node's limits apply.
+        let limits = self.broker.apps.app(key: path.appKey)?.limits ?? self.broker.limits
         do {
+            // The write buffer's high water mark is the outbound budget: past it the
+            // channel turns unwritable and the handler closes the slow consumer.
+            try context.channel.syncOptions?.setOption(
+                .writeBufferWaterMark,
+                value: .init(low: limits.maxOutboundBufferBytes / 2, high: limits.maxOutboundBufferBytes)
+            )
             try context.pipeline.syncOperations.addHandlers([
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maximumMessageBytes)),
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: limits.maxPayloadBytes)),
                 PusherSocketHandler(
                     broker: self.broker,
                     appKey: path.appKey,
                     protocolVersion: path.protocolVersion,
-                    maximumMessageBytes: self.maximumMessageBytes
+                    maximumMessageBytes: limits.maxPayloadBytes
                 ),
             ])
             return context.eventLoop.makeSucceededVoidFuture()
