@@ -3,7 +3,10 @@ import Yams
 extension AppConfiguration {
     /// Reads `apps:`, which has no default: a broker without apps accepts nothing.
     /// Ids and keys must be unique because they are how requests find their app.
-    static func apps(reading root: MappingReader) throws(ConfigError) -> [AppConfiguration] {
+    ///
+    /// - Parameter nodeLimits: the node's `limits:`, which each app's `limits:` overrides;
+    ///   read first whatever the order of the sections in the file.
+    static func apps(reading root: MappingReader, nodeLimits: Limits) throws(ConfigError) -> [AppConfiguration] {
         guard let items = try root.sequence("apps"), !items.isEmpty else {
             throw ConfigError(
                 code: .missingValue,
@@ -24,7 +27,7 @@ extension AppConfiguration {
                 file: root.file,
                 environment: root.environment
             )
-            let app = try AppConfiguration(reading: reader)
+            let app = try AppConfiguration(reading: reader, nodeLimits: nodeLimits)
             if let other = indexByID.updateValue(index, forKey: app.id) {
                 throw reader.error(.invalidValue, key: "id", "apps[\(other)] already uses this id; ids must be unique")
             }
@@ -42,9 +45,10 @@ extension AppConfiguration {
 
     /// `id` accepts a YAML integer (`id: 1`) because Pusher app ids are numeric and
     /// users copy them unquoted; it is kept as written.
-    init(reading reader: MappingReader) throws(ConfigError) {
+    init(reading reader: MappingReader, nodeLimits: Limits) throws(ConfigError) {
         try reader.rejectUnknownKeys(known: [
             "id", "key", "secret", "client_events", "enabled", "user_authentication_timeout_seconds",
+            "max_connections", "allowed_origins", "limits",
         ])
         let id = try Self.requiredString("id", in: reader, acceptingIntegers: true)
         try Self.rejectURLUnsafeCharacters(in: id, key: "id", reader: reader)
@@ -68,6 +72,22 @@ extension AppConfiguration {
             }
             self.userAuthenticationTimeoutSeconds = timeout
         }
+        if let maxConnections = try reader.int("max_connections") {
+            guard maxConnections > 0 else {
+                throw reader.error(
+                    .invalidValue,
+                    key: "max_connections",
+                    "must be a positive integer; leave it out for no per-app limit"
+                )
+            }
+            self.maxConnections = maxConnections
+        }
+        self.allowedOrigins = try Self.allowedOrigins(reading: reader)
+        self.limits = try Limits(
+            reading: reader.mapping("limits"),
+            overriding: nodeLimits,
+            appKeyPath: reader.keyPath
+        )
     }
 
     private static func requiredString(

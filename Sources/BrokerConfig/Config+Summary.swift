@@ -16,6 +16,7 @@ extension Config {
         for (name, property) in Limits.yamlKeys {
             lines.append("limits.\(name): \(self.limits[keyPath: property])")
         }
+        lines.append("limits.\(Limits.maxConnectionsKey): \(Self.describe(self.limits.maxConnections))")
         lines.append("drain.grace_seconds: \(self.drain.graceSeconds)")
         for (index, app) in self.apps.enumerated() {
             let prefix = "apps[\(index)]"
@@ -27,8 +28,26 @@ extension Config {
                 "\(prefix).client_events: \(app.clientEvents)",
                 "\(prefix).enabled: \(app.enabled)",
                 "\(prefix).user_authentication_timeout_seconds: \(timeout)",
+                "\(prefix).max_connections: \(Self.describe(app.maxConnections))",
+                "\(prefix).allowed_origins: \(Self.describe(app.allowedOrigins))",
             ]
+            // Only overrides, so an app that inherits every limit adds no lines.
+            for (name, property) in Limits.yamlKeys {
+                let value = app.limits[keyPath: property]
+                if value != self.limits[keyPath: property] {
+                    lines.append("\(prefix).limits.\(name): \(value)")
+                }
+            }
         }
         return lines
+    }
+
+    private static func describe(_ maxConnections: Int?) -> String {
+        maxConnections.map(String.init) ?? "unlimited"
+    }
+
+    /// An empty list allows every origin, so say so rather than print nothing.
+    private static func describe(_ allowedOrigins: [String]) -> String {
+        allowedOrigins.isEmpty ? "any" : allowedOrigins.joined(separator: ", ")
     }
 }

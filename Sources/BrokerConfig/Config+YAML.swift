@@ -4,13 +4,13 @@ extension Config {
     /// Reads the whole document; every section may be absent except `apps`.
     init(reading root: MappingReader) throws(ConfigError) {
         try root.rejectUnknownKeys(known: ["server", "backbone", "limits", "drain", "apps"])
-        try self.init(
-            server: ServerConfiguration(reading: root.mapping("server")),
-            backbone: BackboneConfiguration(reading: root.mapping("backbone")),
-            limits: Limits(reading: root.mapping("limits")),
-            drain: DrainConfiguration(reading: root.mapping("drain")),
-            apps: AppConfiguration.apps(reading: root)
-        )
+        let server = try ServerConfiguration(reading: root.mapping("server"))
+        let backbone = try BackboneConfiguration(reading: root.mapping("backbone"))
+        let limits = try Limits(reading: root.mapping("limits"))
+        let drain = try DrainConfiguration(reading: root.mapping("drain"))
+        // Apps come last because their effective limits start from the node's.
+        let apps = try AppConfiguration.apps(reading: root, nodeLimits: limits)
+        self.init(server: server, backbone: backbone, limits: limits, drain: drain, apps: apps)
     }
 }
 

@@ -155,12 +155,46 @@ struct MappingReader {
         guard let value = self.node(key) else {
             return nil
         }
-        if case .scalar(let scalar) = value, let expanded = try self.expand(key, scalar) {
+        return try self.string(from: value, key: key, line: nil, acceptingIntegers: acceptingIntegers)
+    }
+
+    /// The list of text at `key`, or `nil` when absent. Each entry follows the rules
+    /// of ``string(_:acceptingIntegers:)``; an error about one names it by index
+    /// (`allowed_origins[1]`) and line.
+    ///
+    /// - Parameter problem: why an entry is invalid, or `nil` when it is fine; checked
+    ///   here because only here is the entry's line at hand.
+    func strings(_ key: String, problem: (String) -> String? = { _ in nil }) throws(ConfigError) -> [String]? {
+        guard let items = try self.sequence(key) else {
+            return nil
+        }
+        var strings: [String] = []
+        for (index, item) in items.enumerated() {
+            let entryKey = "\(key)[\(index)]"
+            let line = item.mark?.line
+            let string = try self.string(from: item, key: entryKey, line: line)
+            if let problem = problem(string) {
+                throw self.error(.invalidValue, key: entryKey, line: line, problem)
+            }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    /// `value` as text; `key` and `line` locate errors when `value` is a list entry,
+    /// which ``line(of:)`` cannot find.
+    private func string(
+        from value: Node,
+        key: String,
+        line: Int?,
+        acceptingIntegers: Bool = false
+    ) throws(ConfigError) -> String {
+        if case .scalar(let scalar) = value, let expanded = try self.expand(key, scalar, line: line) {
             return expanded.string
         }
         let accepted = acceptingIntegers ? [Tag(.str), Tag(.int)] : [Tag(.str)]
         guard case .scalar(let scalar) = value, accepted.contains(value.tag) else {
-            throw self.wrongType(key, expected: "a string", found: value)
+            throw self.wrongType(key, line: line, expected: "a string", found: value)
         }
         return scalar.string
     }
@@ -179,18 +213,19 @@ struct MappingReader {
     }
 
     /// `scalar` with `${}` references expanded and an implicit tag, or `nil` when it has none.
-    private func expand(_ key: String, _ scalar: Node.Scalar) throws(ConfigError) -> Node.Scalar? {
+    private func expand(_ key: String, _ scalar: Node.Scalar, line: Int? = nil) throws(ConfigError) -> Node.Scalar? {
         let expanded: String?
         do throws(EnvironmentSubstitution.Failure) {
             expanded = try EnvironmentSubstitution.expand(scalar.string, environment: self.environment)
         } catch {
             switch error {
             case .unsetVariable(let name):
-                throw self.error(.unsetVariable, key: key, "environment variable \(name) is not set")
+                throw self.error(.unsetVariable, key: key, line: line, "environment variable \(name) is not set")
             case .malformedReference:
                 throw self.error(
                     .invalidValue,
                     key: key,
+                    line: line,
                     "malformed environment reference; write ${NAME} or ${NAME:-default}"
                 )
             }
@@ -198,8 +233,8 @@ struct MappingReader {
         return expanded.map { Node.Scalar($0, .implicit, .plain, scalar.mark) }
     }
 
-    private func wrongType(_ key: String, expected: String, found: Node) -> ConfigError {
-        self.error(.wrongType, key: key, "expected \(expected), found \(Self.describe(found))")
+    private func wrongType(_ key: String, line: Int? = nil, expected: String, found: Node) -> ConfigError {
+        self.error(.wrongType, key: key, line: line, "expected \(expected), found \(Self.describe(found))")
     }
 
     private static func isNull(_ node: Node) -> Bool {

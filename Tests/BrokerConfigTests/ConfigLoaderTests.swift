@@ -44,6 +44,16 @@ import Testing
               max_user_id_length: 12
               auth_timestamp_window_seconds: 13
               max_http_body_bytes: 14
+              client_events_burst: 17
+              inbound_messages_per_second: 18
+              inbound_messages_burst: 19
+              inbound_violations_before_close: 20
+              max_outbound_buffer_bytes: 21
+              handshake_timeout_seconds: 22
+              max_http_header_bytes: 23
+              http_requests_per_second: 24
+              http_requests_burst: 25
+              max_connections: 26
             drain:
               grace_seconds: 15
             apps:
@@ -53,28 +63,47 @@ import Testing
                 client_events: true
                 enabled: false
                 user_authentication_timeout_seconds: 16
+                max_connections: 27
+                allowed_origins:
+                  - https://app.example.com
+                  - "*.example.com"
+                limits:
+                  client_events_per_second: 28
               - { id: two, key: second-key, secret: second-secret }
             """
         )
+        let limits = Limits(
+            maxPayloadBytes: 2001,
+            maxEventBytes: 2000,
+            clientEventsPerSecond: 3,
+            activityTimeoutSeconds: 4,
+            pongTimeoutSeconds: 5,
+            maxChannelsPerConnection: 6,
+            maxChannelsPerTrigger: 7,
+            maxBatchSize: 8,
+            maxEventNameLength: 9,
+            maxPresenceMembers: 10,
+            maxPresenceUserInfoBytes: 11,
+            maxUserIDLength: 12,
+            authTimestampWindowSeconds: 13,
+            maxHTTPBodyBytes: 14,
+            clientEventsBurst: 17,
+            inboundMessagesPerSecond: 18,
+            inboundMessagesBurst: 19,
+            inboundViolationsBeforeClose: 20,
+            maxOutboundBufferBytes: 21,
+            handshakeTimeoutSeconds: 22,
+            maxHTTPHeaderBytes: 23,
+            httpRequestsPerSecond: 24,
+            httpRequestsBurst: 25,
+            maxConnections: 26
+        )
+        var firstAppLimits = limits
+        firstAppLimits.clientEventsPerSecond = 28
         let expected = Config(
             server: ServerConfiguration(host: "127.0.0.1", port: 7001),
             backbone: BackboneConfiguration(kind: .inProcess),
-            limits: Limits(
-                maxPayloadBytes: 2001,
-                maxEventBytes: 2000,
-                clientEventsPerSecond: 3,
-                activityTimeoutSeconds: 4,
-                pongTimeoutSeconds: 5,
-                maxChannelsPerConnection: 6,
-                maxChannelsPerTrigger: 7,
-                maxBatchSize: 8,
-                maxEventNameLength: 9,
-                maxPresenceMembers: 10,
-                maxPresenceUserInfoBytes: 11,
-                maxUserIDLength: 12,
-                authTimestampWindowSeconds: 13,
-                maxHTTPBodyBytes: 14
-            ),
+            limits: limits,
             drain: DrainConfiguration(graceSeconds: 15),
             apps: [
                 AppConfiguration(
@@ -83,9 +112,12 @@ import Testing
                     secret: "first-secret",
                     clientEvents: true,
                     enabled: false,
-                    userAuthenticationTimeoutSeconds: 16
+                    userAuthenticationTimeoutSeconds: 16,
+                    maxConnections: 27,
+                    allowedOrigins: ["https://app.example.com", "*.example.com"],
+                    limits: firstAppLimits
                 ),
-                AppConfiguration(id: "two", key: "second-key", secret: "second-secret"),
+                AppConfiguration(id: "two", key: "second-key", secret: "second-secret", limits: limits),
             ]
         )
         #expect(config == expected)
@@ -138,7 +170,7 @@ import Testing
             return String(line.dropFirst("limits.".count).prefix(while: { $0 != ":" }))
         }
         let commentedLimits = limitNames.map { "  # \($0): " }
-        #expect(limitNames.count == 14)
+        #expect(limitNames.count == 24)
         for commented in commentedLimits {
             #expect(text.contains(commented), "Config/switchboard.yaml does not document \(commented)")
         }

@@ -361,7 +361,7 @@ public actor Connection {
             return
         }
         if let previous = self.user, previous.id != parsed.id {
-            self.shard.assumeIsolated { $0.forget(self, userID: previous.id) }
+            self.shard.assumeIsolated { $0.signOut(self, userID: previous.id) }
         }
         self.user = (parsed.id, userData)
         self.shard.assumeIsolated { $0.signIn(self, userID: parsed.id) }

@@ -60,14 +60,17 @@ public actor Shard {
         return connection
     }
 
+    /// Drops a closed connection and returns its slot in the connection quotas.
     func forget(_ connection: Connection, userID: String?) {
         guard self.connections.removeValue(forKey: connection.socketID) != nil else { return }
         connection.broker.release(connection.app)
-        if let userID {
-            let key = UserKey(app: connection.app.id, userID: userID)
-            self.users[key]?[connection.socketID] = nil
-            if self.users[key]?.isEmpty == true { self.users[key] = nil }
-        }
+        if let userID { self.signOut(connection, userID: userID) }
+    }
+
+    func signOut(_ connection: Connection, userID: String) {
+        let key = UserKey(app: connection.app.id, userID: userID)
+        self.users[key]?[connection.socketID] = nil
+        if self.users[key]?.isEmpty == true { self.users[key] = nil }
     }
 
     func signIn(_ connection: Connection, userID: String) {
