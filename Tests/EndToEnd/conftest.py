@@ -38,6 +38,12 @@ def _binary() -> Path:
 
 
 def _yaml_scalar(v) -> str:
+    """A YAML value in flow style: scalars, and (for per-app settings such as
+    `limits` or `allowed_origins`) nested dicts and lists."""
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k}: {_yaml_scalar(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_yaml_scalar(x) for x in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):
@@ -46,18 +52,24 @@ def _yaml_scalar(v) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_config(limits: dict | None = None, apps: list[dict] | None = None, extra: str = "") -> str:
+def render_config(limits: dict | None = None, apps: list[dict] | None = None, extra: str = "",
+                  server: dict | None = None) -> str:
+    """`server` adds keys under `server:` (e.g. tls, trusted_proxies); `extra` is
+    appended verbatim (other top-level sections such as `drain:`)."""
     lim = dict(DEFAULT_LIMITS)
     lim.update(limits or {})
     lines = [
         "server:",
         "  host: 127.0.0.1",
         "  port: 0",
+    ]
+    lines += [f"  {k}: {_yaml_scalar(v)}" for k, v in (server or {}).items()]
+    lines += [
         "backbone:",
         "  kind: in-process",
         "limits:",
     ]
-    lines += [f"  {k}: {_yaml_scalar(v)}" for k, v in lim.items()]
+    lines += [f"  {k}: {_yaml_scalar(v)}" for k, v in lim.items() if v is not None]
     lines.append("apps:")
     for app in apps or APPS:
         items = ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in app.items())
@@ -71,13 +83,13 @@ def render_config(limits: dict | None = None, apps: list[dict] | None = None, ex
 class SwitchboardProcess(Server):
     """A running switchboard process; stdout/stderr are drained by threads."""
 
-    def __init__(self, limits=None, apps=None, extra=""):
+    def __init__(self, limits=None, apps=None, extra="", server=None):
         self.limits = dict(DEFAULT_LIMITS)
         self.limits.update(limits or {})
         self.apps = [dict(a) for a in (apps or APPS)]
         self._tmp = tempfile.TemporaryDirectory(prefix="sb-e2e-")
         self.config_path = Path(self._tmp.name) / "config.yaml"
-        self.config_path.write_text(render_config(limits, apps, extra))
+        self.config_path.write_text(render_config(limits, apps, extra, server))
         self.stderr_lines: list[str] = []
         self.stdout_lines: list[str] = []
         self._lock = threading.Lock()
@@ -242,8 +254,8 @@ def switchboard(request):
     """Factory: start a dedicated server with other limits/apps for this test."""
     started: list[SwitchboardProcess] = []
 
-    def start(limits=None, apps=None, extra="") -> SwitchboardProcess:
-        srv = SwitchboardProcess(limits=limits, apps=apps, extra=extra)
+    def start(limits=None, apps=None, extra="", server=None) -> SwitchboardProcess:
+        srv = SwitchboardProcess(limits=limits, apps=apps, extra=extra, server=server)
         started.append(srv)
         _watch(request, srv, f"dedicated server #{len(started)}")
         return srv

@@ -131,14 +131,16 @@ class PusherWS:
 
     @classmethod
     def connect(cls, server: Server, key: str = "app-key", protocol="7", query=None,
-                handshake: bool = True, timeout: float = DEFAULT_TIMEOUT) -> "PusherWS":
-        ws = ws_connect(
-            server.ws_url(key, protocol, query),
+                handshake: bool = True, timeout: float = DEFAULT_TIMEOUT, **ws_kwargs) -> "PusherWS":
+        """ws_kwargs go to websockets' connect (e.g. origin=, max_queue=, compression=)."""
+        options = dict(
             open_timeout=timeout,
             close_timeout=2,
             ping_interval=None,  # no keepalive pings of our own: they would count as activity
             proxy=None,
         )
+        options.update(ws_kwargs)
+        ws = ws_connect(server.ws_url(key, protocol, query), **options)
         self = cls(ws, server, key)
         if handshake:
             ev = self.expect("pusher:connection_established", timeout=timeout)

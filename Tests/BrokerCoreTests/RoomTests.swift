@@ -1,0 +1,92 @@
+import NIOCore
+import NIOEmbedded
+import PusherProtocol
+import Testing
+
+@testable import BrokerCore
+
+@Suite("Room fan-out")
+struct RoomTests {
+    let key = RoomKey(app: "1", channel: "news")
+
+    func frame(_ text: String) -> OutboundFrame {
+        var payload = ByteBufferAllocator().buffer(capacity: text.utf8.count)
+        payload.writeString(text)
+        return OutboundFrame(text: payload)
+    }
+
+    @Test("a broadcast writes the same buffer once to every subscriber but the excluded one")
+    func broadcastSharesOneBuffer() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let key = self.key
+        let frame = self.frame(#"{"event":"e"}"#)
+        let (a, b, c) = (RecordingOutbound(), RecordingOutbound(), RecordingOutbound())
+        try await loop.executeInContext {
+            let room = Room(key: key, executor: loop)
+            room.assumeIsolated { room in
+                room.add(SocketID(major: 1, minor: 1), outbound: a)
+                room.add(SocketID(major: 1, minor: 2), outbound: b)
+                room.add(SocketID(major: 1, minor: 3), outbound: c)
+                room.broadcast(frame, excluding: SocketID(major: 1, minor: 2))
+            }
+            #expect(a.frames.count == 1)
+            #expect(b.frames.isEmpty)
+            #expect(c.frames.count == 1)
+            #expect(a.flushCount == 1)
+            let address = ServerFrame.storageAddress(frame)
+            #expect(ServerFrame.storageAddress(a.frames[0]) == address)
+            #expect(ServerFrame.storageAddress(c.frames[0]) == address)
+        }
+        await loop.shutdownGracefully()
+    }
+
+    @Test("removing a subscriber from the middle keeps every other one reachable")
+    func removalKeepsIndexConsistent() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let key = self.key
+        let frame = self.frame(#"{"event":"e"}"#)
+        let outbounds = (0..<4).map { _ in RecordingOutbound() }
+        try await loop.executeInContext {
+            let room = Room(key: key, executor: loop)
+            let ids = (0..<4).map { SocketID(major: 1, minor: UInt64($0)) }
+            room.assumeIsolated { room in
+                for (id, outbound) in zip(ids, outbounds) { room.add(id, outbound: outbound) }
+                room.remove(ids[0])  // the last subscriber moves into slot 0
+                room.remove(ids[3])  // removing the moved one must find it in its new slot
+                room.remove(ids[3])  // a second removal is a no-op
+                let count = room.count
+                #expect(count == 2)
+                room.broadcast(frame, excluding: nil)
+            }
+            #expect(outbounds.map(\.frames.count) == [0, 1, 1, 0])
+            room.assumeIsolated { room in
+                room.remove(ids[1])
+                room.remove(ids[2])
+                let isEmpty = room.isEmpty
+                #expect(isEmpty)
+            }
+        }
+        await loop.shutdownGracefully()
+    }
+
+    @Test("adding a socket twice re-points it at the new outbound without a second entry")
+    func readdingRepoints() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let key = self.key
+        let frame = self.frame(#"{"event":"e"}"#)
+        let (old, new) = (RecordingOutbound(), RecordingOutbound())
+        try await loop.executeInContext {
+            let room = Room(key: key, executor: loop)
+            room.assumeIsolated { room in
+                room.add(SocketID(major: 1, minor: 1), outbound: old)
+                room.add(SocketID(major: 1, minor: 1), outbound: new)
+                let count = room.count
+                #expect(count == 1)
+                room.broadcast(frame, excluding: nil)
+            }
+            #expect(old.frames.isEmpty)
+            #expect(new.frames.count == 1)
+        }
+        await loop.shutdownGracefully()
+    }
+}
