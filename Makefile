@@ -4,6 +4,7 @@
 #   make build   swift build
 #   make run     build, then serve Config/switchboard.yaml
 #   make test    swift test (unit tests), then the end-to-end suite (pytest)
+#   make bench   release build, then the load-generator scenarios (BENCHMARKS.md)
 #   make clean   remove build products and the venv
 #
 # SWIFT_BUILD_FLAGS is passed to both `swift build` and `swift test`, e.g.
@@ -19,7 +20,7 @@ SWIFT_TEST_FLAGS  ?=
 CONFIG            ?= Config/switchboard.yaml
 
 # Debian packages needed on the machine (add more here as the project grows).
-DEB_PACKAGES ?= python3 python3-venv python3-pip
+DEB_PACKAGES ?= python3 python3-venv python3-pip nginx haproxy
 
 # The venv is made with Debian's interpreter, not whatever python3 is on PATH.
 SYSTEM_PYTHON ?= /usr/bin/python3
@@ -86,6 +87,18 @@ test-unit:
 # End-to-end suite only, against an already built binary.
 test-e2e: setup
 	SWITCHBOARD_BIN="$${SWITCHBOARD_BIN:-$(CURDIR)/$(BIN)}" $(VENV_PYTHON) -m pytest Tests/EndToEnd $(PYTEST_ARGS)
+
+# Release server and load generator, then every scenario of Benchmarks/run-benchmarks.sh
+# with the server on core 0 and the generator on core 1; about three minutes.
+# BENCH_BIN_DIR must match any --scratch-path in SWIFT_BUILD_FLAGS.
+BENCH_BIN_DIR ?= .build/release
+
+.PHONY: bench
+bench:
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard-bench
+	@command -v taskset >/dev/null 2>&1 || $(MAKE) deb-packages DEB_PACKAGES=util-linux
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; Benchmarks/run-benchmarks.sh $(BENCH_BIN_DIR)
 
 clean:
 	rm -rf .build $(VENV) Tests/EndToEnd/__pycache__ Tests/EndToEnd/.pytest_cache .pytest_cache

@@ -20,7 +20,7 @@ public final class InProcessBackbone: Backbone {
 
     private let receiver = NIOLockedValueBox<(any BackboneReceiver)?>(nil)
     private let rosters = NIOLockedValueBox<[ChannelKey: PresenceRoster]>([:])
-    private let cache = NIOLockedValueBox<[ChannelKey: CacheSlot]>([:])
+    private let cache = NIOLockedValueBox<(slots: [ChannelKey: CacheSlot], writesSinceSweep: Int)>(([:], 0))
 
     public init() {}
 
@@ -41,12 +41,18 @@ public final class InProcessBackbone: Backbone {
         if event.isCached {
             let now = NIODeadline.now()
             self.cache.withLockedValue { cache in
-                cache[ChannelKey(app: event.app, channel: event.channel)] = CacheSlot(
+                cache.slots[ChannelKey(app: event.app, channel: event.channel)] = CacheSlot(
                     payload: event.payload,
                     expires: now + CachePolicy.timeToLive
                 )
-                // Amortised expiry: cache channels nobody reads again must not pin memory forever.
-                if cache.count.isMultiple(of: 1024) { cache = cache.filter { $0.value.expires > now } }
+                // Amortised expiry: cache channels nobody reads again must not pin memory
+                // forever. Sweeping once per as many writes as there are slots keeps the
+                // cost per write constant.
+                cache.writesSinceSweep += 1
+                if cache.writesSinceSweep >= max(1024, cache.slots.count) {
+                    cache.slots = cache.slots.filter { $0.value.expires > now }
+                    cache.writesSinceSweep = 0
+                }
             }
         }
         self.receiver.withLockedValue { $0 }?.deliver(event)
@@ -60,9 +66,9 @@ public final class InProcessBackbone: Backbone {
         let key = ChannelKey(app: app, channel: channel)
         let now = NIODeadline.now()
         return self.cache.withLockedValue { cache in
-            guard let entry = cache[key] else { return nil }
+            guard let entry = cache.slots[key] else { return nil }
             guard entry.expires > now else {
-                cache[key] = nil
+                cache.slots[key] = nil
                 return nil
             }
             return CachedEvent(payload: entry.payload, timeToLive: entry.expires - now)

@@ -11,6 +11,8 @@ extension Config {
         var lines = [
             "server.host: \(self.server.host)",
             "server.port: \(self.server.port)",
+            "server.tls: \(self.server.tls.map { "cert_file=\($0.certificateFile) key_file=\($0.keyFile)" } ?? "off")",
+            "server.trusted_proxies: \(self.server.trustedProxies.isEmpty ? "none" : self.server.trustedProxies.map(\.description).joined(separator: ", "))",
             "backbone.kind: \(self.backbone.kind.rawValue)",
         ]
         for (name, property) in Limits.yamlKeys {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reading each top-level section from its YAML mapping. Range checks sit next to
 /// the read that produced the value, where its line is at hand.
 extension Config {
@@ -16,7 +18,7 @@ extension Config {
 
 extension ServerConfiguration {
     init(reading reader: MappingReader) throws(ConfigError) {
-        try reader.rejectUnknownKeys(known: ["host", "port"])
+        try reader.rejectUnknownKeys(known: ["host", "port", "tls", "trusted_proxies"])
         self.init()
         if let host = try reader.string("host") {
             guard !host.isEmpty else {
@@ -34,6 +36,36 @@ extension ServerConfiguration {
             }
             self.port = port
         }
+        self.tls = try ServerTLSConfiguration(reading: reader.mapping("tls"))
+        self.trustedProxies = try Self.trustedProxies(reading: reader)
+    }
+
+    /// Each entry is an address (`10.0.0.5`, `::1`) or a CIDR range (`10.0.0.0/8`).
+    private static func trustedProxies(reading reader: MappingReader) throws(ConfigError) -> [IPAddressRange] {
+        let entries = try reader.strings("trusted_proxies") { entry in
+            IPAddressRange(entry) == nil ? "'\(entry)' is not an IP address or CIDR range such as 10.0.0.0/8" : nil
+        }
+        return (entries ?? []).compactMap(IPAddressRange.init)
+    }
+}
+
+extension ServerTLSConfiguration {
+    /// `nil` when the section is absent; both files are required and must be readable
+    /// now, so a typo fails `check-config` instead of the first TLS handshake.
+    init?(reading reader: MappingReader) throws(ConfigError) {
+        try reader.rejectUnknownKeys(known: ["cert_file", "key_file"])
+        let certificate = try reader.string("cert_file")
+        let key = try reader.string("key_file")
+        guard certificate != nil || key != nil else { return nil }
+        for (name, path) in [("cert_file", certificate), ("key_file", key)] {
+            guard let path, !path.isEmpty else {
+                throw reader.error(.missingValue, key: name, "is required when server.tls is set (PEM file)")
+            }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw reader.error(.invalidValue, key: name, "cannot read \(path)")
+            }
+        }
+        self.init(certificateFile: certificate!, keyFile: key!)
     }
 }
 

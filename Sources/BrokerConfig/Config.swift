@@ -31,10 +31,34 @@ public struct Config: Sendable, Equatable {
 public struct ServerConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
+    /// When set, the listener speaks TLS only: `wss://` and `https://` on the same port.
+    public var tls: ServerTLSConfiguration?
+    /// Peers whose `X-Forwarded-For` is believed: the load balancers in front of the node.
+    /// From anyone else the header is ignored, so a client cannot choose the address it
+    /// is logged under.
+    public var trustedProxies: [IPAddressRange]
 
-    public init(host: String = "0.0.0.0", port: Int = 6001) {
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 6001,
+        tls: ServerTLSConfiguration? = nil,
+        trustedProxies: [IPAddressRange] = []
+    ) {
         self.host = host
         self.port = port
+        self.tls = tls
+        self.trustedProxies = trustedProxies
+    }
+}
+
+/// `server.tls:` — PEM files, re-read on SIGHUP so certificates renew without a restart.
+public struct ServerTLSConfiguration: Sendable, Equatable {
+    public var certificateFile: String
+    public var keyFile: String
+
+    public init(certificateFile: String, keyFile: String) {
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
     }
 }
 

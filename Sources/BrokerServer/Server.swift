@@ -4,6 +4,7 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
 
 /// The node's one listener: Pusher WebSockets on `/app/{key}` and the HTTP API on
@@ -18,29 +19,54 @@ public struct Server: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
+    /// Present when `server.tls` is configured; every connection then starts with TLS.
+    public let tls: TLSContextStore?
 
+    /// - Throws: when `server.tls` names files that are not a usable certificate and key.
     public init(
         configuration: Config,
         broker: Broker,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
-    ) {
+    ) throws {
         self.configuration = configuration
         self.broker = broker
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
+        self.tls = try configuration.server.tls.map(TLSContextStore.init(configuration:))
     }
 
     public func run() async throws {
         let channel = try await self.bind()
         let address = channel.localAddress!
+        self.broker.markListening()
         self.logger.info("listening", metadata: ["address": "\(address)"])
         self.onListening(address)
-        try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        let broker = self.broker
+        let logger = self.logger
+        let grace = TimeAmount.seconds(Int64(self.configuration.drain.graceSeconds))
+        // The listener stays open while draining so the HTTP API keeps serving; it closes
+        // once the last socket has gone or the grace period is over. Closes end at 80% of
+        // the grace period, leaving the rest for the last close handshakes. Cancellation
+        // (a second signal) closes it at once.
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await gracefulShutdown()
+                    } catch {
+                        return
+                    }
+                    await broker.drain(over: .nanoseconds(grace.nanoseconds * 8 / 10), deadline: .now() + grace, logger: logger)
+                    logger.info("closing listener")
+                    channel.close(promise: nil)
+                }
+                try? await channel.closeFuture.get()
+                group.cancelAll()
+            }
+        } onCancel: {
             channel.close(promise: nil)
         }
     }
@@ -48,14 +74,18 @@ public struct Server: Service {
     /// Binds the listener; exposed for tests that need the port before serving.
     func bind() async throws -> any Channel {
         let api = HTTPAPI(broker: self.broker)
-        let upgrader = PusherWebSocketUpgrader(broker: self.broker)
+        let upgrader = PusherWebSocketUpgrader(broker: self.broker, trustedProxies: self.configuration.server.trustedProxies)
         let limits = self.configuration.limits
+        let tls = self.tls
         return try await ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
+                    }
                     try Self.configurePipeline(
                         channel.pipeline.syncOperations, upgrader: upgrader, limits: limits,
                         api: HTTPAPIHandler(api: api, maximumBodyBytes: limits.maxHTTPBodyBytes)

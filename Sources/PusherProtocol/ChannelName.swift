@@ -45,7 +45,9 @@ public struct ChannelName: Sendable, Hashable, CustomStringConvertible {
     public init(validating name: String) throws(ChannelNameError) {
         if name.hasPrefix(Self.userChannelPrefix) {
             let id = String(name.dropFirst(Self.userChannelPrefix.count))
-            guard !id.isEmpty, name.utf8.count <= Self.maximumLength + Self.userChannelPrefix.utf8.count else {
+            // User ids are the app's (e-mail addresses, UUIDs, names); only control
+            // characters, which no id needs, are refused.
+            guard !id.isEmpty, id.utf8.count <= Self.maximumLength, id.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
                 throw ChannelNameError.invalid(name)
             }
             self.init(name: name, kind: .user(id: id), isCache: false)

@@ -60,23 +60,45 @@ struct ServeCommand: AsyncParsableCommand {
             backbone: Self.makeBackbone(configuration.backbone),
             logger: logger
         )
-        let server = Server(configuration: configuration, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger) {
+        let server = try Server(configuration: configuration, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger) {
             address in
             // Tests and scripts read the bound port (config port 0) from this line.
             printToStandardOutput(
                 "switchboard listening on \(configuration.server.host):\(address.port ?? configuration.server.port)"
             )
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [broker, server],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        var services: [any Service] = [broker, server]
+        if let tls = server.tls { services.append(CertificateReloadService(store: tls, logger: logger)) }
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
-        try await group.run()
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.drain.graceSeconds + 5)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        try await Self.run(group, forcedBySecondSignalLogger: logger)
         try await eventLoopGroup.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// The first SIGTERM or SIGINT starts the drain (the group's graceful shutdown); a
+    /// second one cancels the group, for an operator who will not wait for the drain.
+    private static func run(_ group: ServiceGroup, forcedBySecondSignalLogger logger: Logger) async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                var count = 0
+                for await signal in signals {
+                    count += 1
+                    guard count >= 2 else { continue }
+                    logger.warning("second signal: stopping without finishing the drain", metadata: ["signal": "\(signal)"])
+                    throw CancellationError()
+                }
+            }
+            defer { tasks.cancelAll() }
+            try await tasks.next()
+        }
     }
 
     private static func makeBackbone(_ configuration: BackboneConfiguration) -> any Backbone {

@@ -14,6 +14,8 @@ import Testing
             config.summary == [
                 "server.host: 0.0.0.0",
                 "server.port: 6001",
+                "server.tls: off",
+                "server.trusted_proxies: none",
                 "backbone.kind: in-process",
                 "limits.max_payload_bytes: 102400",
                 "limits.max_event_bytes: 10240",

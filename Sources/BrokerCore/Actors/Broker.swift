@@ -20,6 +20,8 @@ public actor Broker: BackboneReceiver {
     private var isRunning = false
     /// Open sockets on this node, for ``Limits/maxConnections``.
     private nonisolated let connectionTotal = Atomic<Int>(0)
+    nonisolated let drainState = Atomic<Bool>(false)
+    nonisolated let isListening = Atomic<Bool>(false)
 
     public init(configuration: Config, eventLoops: [any EventLoop], backbone: any Backbone, logger: Logger) {
         precondition(!eventLoops.isEmpty, "a broker needs at least one event loop")

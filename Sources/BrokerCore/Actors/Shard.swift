@@ -46,6 +46,7 @@ public actor Shard {
         app: App,
         broker: Broker,
         outbound: any Outbound,
+        clientAddress: String? = nil,
         now: NIODeadline
     ) throws(ConnectionRefusal) -> Connection {
         if let refusal = broker.admit(app) { throw refusal }
@@ -53,6 +54,7 @@ public actor Shard {
         var logger = self.logger
         logger[metadataKey: "connection.id"] = "\(socketID)"
         logger[metadataKey: "app.id"] = "\(app.id)"
+        if let clientAddress { logger[metadataKey: "client.address"] = "\(clientAddress)" }
         let connection = Connection(
             socketID: socketID, app: app, shard: self, broker: broker, outbound: outbound, logger: logger, now: now
         )
@@ -138,6 +140,26 @@ public actor Shard {
     func stopSweeping() {
         self.sweepTask?.cancel()
         self.sweepTask = nil
+    }
+
+    /// Schedules every connection's 4200 close at its own slot of `window`: slot k of n
+    /// starts at k/n of the window plus a random part of one slot, so closes are even
+    /// across the window and no two shards' sockets line up.
+    func drain(over window: TimeAmount) {
+        let connections = self.connections.values.shuffled()
+        let slot = connections.isEmpty ? 0 : window.nanoseconds / Int64(connections.count)
+        for (index, connection) in connections.enumerated() {
+            let delay = slot * Int64(index) + Int64.random(in: 0...max(0, slot))
+            let eventLoop = self.eventLoop
+            eventLoop.scheduleTask(in: .nanoseconds(delay)) {
+                // Re-queued rather than run from the timer: NIO may run a due timer before
+                // tasks queued earlier, and those include deliveries this socket must get
+                // before its close.
+                eventLoop.execute {
+                    connection.assumeIsolated { $0.close(code: .reconnectImmediately, reason: "Node is draining; reconnect") }
+                }
+            }
+        }
     }
 
     private func sweep(now: NIODeadline) {

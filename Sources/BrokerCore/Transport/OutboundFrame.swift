@@ -43,9 +43,16 @@ public struct OutboundFrame: Sendable {
         self.buffer = buffer
     }
 
-    /// A close frame; the reason is cut to fit the 125-byte control frame limit.
+    /// A close frame; the reason is cut to fit the 125-byte control frame limit, at a
+    /// character boundary, since a reason that is not valid UTF-8 fails the connection
+    /// in a browser instead of delivering the code (RFC 6455 §5.5.1).
     public static func close(code: UInt16, reason: String) -> OutboundFrame {
-        let reasonBytes = Array(reason.utf8.prefix(123))
+        var reasonBytes: [UInt8] = []
+        for character in reason {
+            let utf8 = Array(String(character).utf8)
+            guard reasonBytes.count + utf8.count <= 123 else { break }
+            reasonBytes += utf8
+        }
         var buffer = ByteBufferAllocator().buffer(capacity: 4 + reasonBytes.count)
         Self.writeHeader(opcode: 0x8, length: 2 + reasonBytes.count, into: &buffer)
         buffer.writeInteger(code)

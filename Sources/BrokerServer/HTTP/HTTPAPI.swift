@@ -33,6 +33,10 @@ struct HTTPAPI: Sendable {
     private func route(_ request: APIRequest) async throws(APIError) -> APIResponse {
         let segments = request.target.pathSegments
         switch (request.method, segments.count, segments.first) {
+        case (.GET, 1, "live"):
+            return .ok(.object([("status", .string("live"))]))
+        case (.GET, 1, "ready"):
+            return try self.readiness()
         case (_, 5, "apps") where segments[2] == "users" && segments[4] == "terminate_connections",
             (_, 3, "users") where segments[2] == "terminate_connections":
             let app = try self.authenticate(request, appID: segments.count == 5 ? segments[1] : nil)
@@ -60,12 +64,26 @@ struct HTTPAPI: Sendable {
             return try await self.users(app: app, channel: segments[3])
         default:
             if segments.count == 2, segments.first == "app" {
+                if self.broker.isDraining {
+                    throw APIError(status: .serviceUnavailable, message: "This node is draining; connect to another")
+                }
                 if let app = self.broker.apps.app(key: segments[1]), !app.allowsOrigin(request.origin) {
                     throw .forbidden("Origin \(request.origin ?? "") is not allowed for this app")
                 }
                 throw .badRequest("WebSocket endpoint: connect with a WebSocket upgrade request")
             }
             throw .notFound("No such endpoint: \(request.method) \(request.target.rawPath)")
+        }
+    }
+
+    /// `/ready` is 200 only while the node is listening and not draining, so a load
+    /// balancer stops routing new clients here the moment a drain starts.
+    private func readiness() throws(APIError) -> APIResponse {
+        switch self.broker.readiness {
+        case .ready:
+            return .ok(.object([("status", .string("ready"))]))
+        case .notReady(let reason):
+            throw APIError(status: .serviceUnavailable, message: reason)
         }
     }
 

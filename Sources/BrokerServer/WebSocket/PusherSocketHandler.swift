@@ -18,6 +18,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     private let broker: Broker
     private let appKey: String
     private let protocolVersion: String?
+    private let clientAddress: String?
     private let maximumMessageBytes: Int
 
     private var context: ChannelHandlerContext?
@@ -27,10 +28,11 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     private var fragmentsAreText = false
     private var isClosing = false
 
-    init(broker: Broker, appKey: String, protocolVersion: String?, maximumMessageBytes: Int) {
+    init(broker: Broker, appKey: String, protocolVersion: String?, clientAddress: String?, maximumMessageBytes: Int) {
         self.broker = broker
         self.appKey = appKey
         self.protocolVersion = protocolVersion
+        self.clientAddress = clientAddress
         self.maximumMessageBytes = maximumMessageBytes
     }
 
@@ -51,7 +53,9 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
         let shard = self.broker.shard(for: context.eventLoop)
         let opened = shard.assumeIsolated { shard in
             Result { () throws(ConnectionRefusal) in
-                try shard.open(app: app, broker: self.broker, outbound: self, now: .now())
+                try shard.open(
+                    app: app, broker: self.broker, outbound: self, clientAddress: self.clientAddress, now: .now()
+                )
             }
         }
         switch opened {
@@ -76,6 +80,11 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
+        guard frame.maskKey != nil else {
+            // RFC 6455 §5.1: a server must close a connection whose client frames are unmasked.
+            self.closeSocket(code: 1002, reason: "Client frames must be masked")
+            return
+        }
         switch frame.opcode {
         case .text, .binary, .continuation:
             self.receiveDataFrame(frame)
@@ -195,10 +204,17 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     static let closeTimeout = TimeAmount.seconds(2)
 
-    /// RFC 6455 §5.5.1: answer a close with the same status code, or 1000 when it had none.
+    /// RFC 6455 §5.5.1: answer a close with the same status code, or 1000 when it had
+    /// none. A code that may not be sent on the wire (§7.4.1: below 1000, 1004-1006, 1015,
+    /// unassigned 1xxx, 5000 and up) or a one-byte payload is a protocol error: 1002.
     private static func echoedCloseCode(_ frame: WebSocketFrame) -> UInt16 {
         var data = frame.unmaskedData
-        return data.readInteger(as: UInt16.self) ?? 1000
+        guard data.readableBytes != 0 else { return 1000 }
+        guard let code = data.readInteger(as: UInt16.self) else { return 1002 }
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: return code
+        default: return 1002
+        }
     }
 }
 

@@ -16,6 +16,7 @@ import BrokerCore
 /// pusher-js only reads close codes.
 struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     let broker: Broker
+    let trustedProxies: [IPAddressRange]
 
     let supportedProtocol = "websocket"
     /// Checked in `buildUpgradeResponse`: NIO would also demand these names in `Connection`.
@@ -28,12 +29,12 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         upgradeRequest: HTTPRequestHead,
         initialResponseHeaders: HTTPHeaders
     ) -> EventLoopFuture<HTTPHeaders> {
-        guard let path = PusherPath(upgradeRequest.uri),
+        guard !self.broker.isDraining, let path = PusherPath(upgradeRequest.uri),
             let key = upgradeRequest.headers.first(name: "sec-websocket-key"),
             upgradeRequest.headers.first(name: "sec-websocket-version") == "13",
             self.broker.apps.app(key: path.appKey)?.allowsOrigin(upgradeRequest.headers.first(name: "origin")) ?? true
         else {
-            // The request then reaches the HTTP handler, which answers it with 400, 403 or 404.
+            // The request then reaches the HTTP handler, which answers it with 400, 403, 404 or 503.
             return channel.eventLoop.makeFailedFuture(UpgradeRefused())
         }
         let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
@@ -60,6 +61,11 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
                     broker: self.broker,
                     appKey: path.appKey,
                     protocolVersion: path.protocolVersion,
+                    clientAddress: ClientAddress.resolve(
+                        peer: context.channel.remoteAddress?.ipAddress,
+                        forwardedFor: upgradeRequest.headers["x-forwarded-for"],
+                        trusted: self.trustedProxies
+                    ),
                     maximumMessageBytes: limits.maxPayloadBytes
                 ),
             ])
