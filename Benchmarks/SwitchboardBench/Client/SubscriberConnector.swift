@@ -1,0 +1,114 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// Opens benchmark subscribers: TCP connect, WebSocket upgrade on `/app/{key}`,
+/// `pusher:subscribe`, and resolves once `pusher_internal:subscription_succeeded` arrives.
+///
+/// Handshakes run with bounded concurrency so the server's accept backlog (1024) never
+/// overflows: an overflow costs a one-second SYN retransmit and would show up as a
+/// connect rate the server is not responsible for.
+struct SubscriberConnector: Sendable {
+    var address: BrokerAddress
+    var appKey: String
+    var group: any EventLoopGroup
+    var registry: StatisticsRegistry
+    /// Largest frame the subscriber accepts; events are at most `max_event_bytes` (10 KiB
+    /// by default) plus their envelope.
+    var maximumFrameBytes = 1 << 20
+    /// Handshakes allowed in flight at once.
+    var concurrency = 128
+
+    private static let handshakeTimeout = TimeAmount.seconds(15)
+
+    /// Connects one subscriber per name, `concurrency` at a time.
+    /// - Returns: the channels, in the order of `channelNames`.
+    func connect(channelNames: [String]) async throws -> [any Channel] {
+        try await withThrowingTaskGroup(of: [(Int, any Channel)].self) { group in
+            let workers = min(self.concurrency, channelNames.count)
+            for worker in 0..<workers {
+                group.addTask {
+                    var opened: [(Int, any Channel)] = []
+                    for index in stride(from: worker, to: channelNames.count, by: workers) {
+                        opened.append((index, try await self.connect(channelName: channelNames[index]).get()))
+                    }
+                    return opened
+                }
+            }
+            var channels: [(any Channel)?] = Array(repeating: nil, count: channelNames.count)
+            for try await batch in group {
+                for (index, channel) in batch { channels[index] = channel }
+            }
+            return channels.compactMap { $0 }
+        }
+    }
+
+    /// - Parameter isSlow: shrink the receive buffer to 4 KiB before connecting and stop
+    ///   reading once subscribed: the slow consumer of the `slow-consumer` scenario.
+    func connect(channelName: String, isSlow: Bool = false) -> EventLoopFuture<any Channel> {
+        let loop = self.group.next()
+        let subscribed = loop.makePromise(of: Void.self)
+        let statistics = self.registry.statistics(for: loop)
+        let registry = self.registry
+        let host = self.address.host
+        let path = "/app/\(self.appKey)?protocol=7&client=switchboard-bench&version=1.0"
+        let maximumFrameBytes = self.maximumFrameBytes
+        var bootstrap = ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(Self.handshakeTimeout)
+        if isSlow {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 4096)
+        }
+        bootstrap = bootstrap.channelInitializer { channel in
+            let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maximumFrameBytes) { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        SubscriberHandler(
+                            channelName: channelName,
+                            isSlow: isSlow,
+                            registry: registry,
+                            statistics: statistics,
+                            subscribed: subscribed
+                        )
+                    )
+                }
+            }
+            let upgrade: NIOHTTPClientUpgradeConfiguration = (
+                upgraders: [upgrader],
+                completionHandler: { context in
+                    context.pipeline.syncOperations.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
+                }
+            )
+            return channel.eventLoop.makeCompletedFuture {
+                // The server sends `connection_established` right behind its 101, often in the same
+                // read: bytes after the response must reach the WebSocket decoder, not be dropped.
+                try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                    leftOverBytesStrategy: .forwardBytes,
+                    withClientUpgrade: upgrade
+                )
+                try channel.pipeline.syncOperations.addHandler(
+                    UpgradeRequestHandler(host: host, path: path),
+                    name: UpgradeRequestHandler.name
+                )
+            }
+        }
+        let timeout = loop.scheduleTask(in: Self.handshakeTimeout) {
+            subscribed.fail(HandshakeTimeoutError(channelName: channelName))
+        }
+        subscribed.futureResult.whenComplete { _ in timeout.cancel() }
+        return bootstrap.connect(host: self.address.host, port: self.address.port).flatMap { channel in
+            channel.closeFuture.whenComplete { _ in subscribed.fail(ChannelError.ioOnClosedChannel) }
+            return subscribed.futureResult.map { channel }.flatMapErrorThrowing { error in
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+    }
+}
+
+/// A subscriber did not reach `subscription_succeeded` within the handshake timeout.
+struct HandshakeTimeoutError: Error, CustomStringConvertible {
+    var channelName: String
+    var description: String { "subscriber on \(self.channelName) did not subscribe within 15 s" }
+}
