@@ -48,7 +48,7 @@ extension AppConfiguration {
     init(reading reader: MappingReader, nodeLimits: Limits) throws(ConfigError) {
         try reader.rejectUnknownKeys(known: [
             "id", "key", "secret", "client_events", "enabled", "user_authentication_timeout_seconds",
-            "max_connections", "allowed_origins", "limits",
+            "max_connections", "allowed_origins", "limits", "webhooks",
         ])
         let id = try Self.requiredString("id", in: reader, acceptingIntegers: true)
         try Self.rejectURLUnsafeCharacters(in: id, key: "id", reader: reader)
@@ -83,6 +83,7 @@ extension AppConfiguration {
             self.maxConnections = maxConnections
         }
         self.allowedOrigins = try Self.allowedOrigins(reading: reader)
+        self.webhooks = try Self.webhookConfigurations(reading: reader)
         self.limits = try Limits(
             reading: reader.mapping("limits"),
             overriding: nodeLimits,

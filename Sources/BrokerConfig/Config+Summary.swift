@@ -40,6 +40,11 @@ extension Config {
                     lines.append("\(prefix).limits.\(name): \(value)")
                 }
             }
+            // Only when configured, so an app without webhooks adds no lines.
+            for (index, webhook) in app.webhooks.enumerated() {
+                let events = webhook.eventTypes.sorted().joined(separator: ", ")
+                lines.append("\(prefix).webhooks[\(index)]: \(webhook.url) (\(events))")
+            }
         }
         return lines
     }

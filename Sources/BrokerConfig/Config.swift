@@ -220,6 +220,8 @@ public struct AppConfiguration: Sendable, Equatable {
     /// The node's `limits:` with this app's `apps[].limits` overrides applied; what the
     /// app's connections and HTTP requests are held to.
     public var limits: Limits
+    /// Where the app's webhooks go and which events each endpoint wants.
+    public var webhooks: [WebhookConfiguration]
 
     public init(
         id: String,
@@ -230,7 +232,8 @@ public struct AppConfiguration: Sendable, Equatable {
         userAuthenticationTimeoutSeconds: Int? = nil,
         maxConnections: Int? = nil,
         allowedOrigins: [String] = [],
-        limits: Limits = Limits()
+        limits: Limits = Limits(),
+        webhooks: [WebhookConfiguration] = []
     ) {
         self.id = id
         self.key = key
@@ -241,5 +244,25 @@ public struct AppConfiguration: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.allowedOrigins = allowedOrigins
         self.limits = limits
+        self.webhooks = webhooks
+    }
+}
+
+/// One entry of `apps[].webhooks`: an endpoint and the events it receives.
+public struct WebhookConfiguration: Sendable, Equatable {
+    /// The event names Pusher defines for webhooks.
+    public static let eventTypes: Set<String> = [
+        "channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss",
+        "subscription_count",
+    ]
+
+    /// An `http://` or `https://` URL.
+    public var url: String
+    /// A subset of ``eventTypes``; never empty.
+    public var eventTypes: Set<String>
+
+    public init(url: String, eventTypes: Set<String>) {
+        self.url = url
+        self.eventTypes = eventTypes
     }
 }

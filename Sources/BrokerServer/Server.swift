@@ -21,6 +21,7 @@ public struct Server: Service {
     private let onListening: @Sendable (SocketAddress) -> Void
     /// Present when `server.tls` is configured; every connection then starts with TLS.
     public let tls: TLSContextStore?
+    private let metrics: MetricsEndpoint?
 
     /// - Throws: when `server.tls` names files that are not a usable certificate and key.
     public init(
@@ -28,6 +29,7 @@ public struct Server: Service {
         broker: Broker,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
+        metrics: MetricsEndpoint? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
         self.configuration = configuration
@@ -35,6 +37,7 @@ public struct Server: Service {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
+        self.metrics = metrics
         self.tls = try configuration.server.tls.map(TLSContextStore.init(configuration:))
     }
 
@@ -73,7 +76,7 @@ public struct Server: Service {
 
     /// Binds the listener; exposed for tests that need the port before serving.
     func bind() async throws -> any Channel {
-        let api = HTTPAPI(broker: self.broker)
+        let api = HTTPAPI(broker: self.broker, metrics: self.metrics)
         let upgrader = PusherWebSocketUpgrader(broker: self.broker, trustedProxies: self.configuration.server.trustedProxies)
         let limits = self.configuration.limits
         let tls = self.tls

@@ -4,15 +4,18 @@ import BrokerConfig
 import BrokerCore
 import BrokerServer
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
 /// `switchboard serve`: runs one node until SIGTERM or SIGINT.
 ///
-/// Services start in list order and stop in reverse: the broker (and with it the
-/// backbone) first up and last down, the listener last up and first down.
+/// Services start in list order and stop in reverse: the webhook dispatcher first up and
+/// last down (so the drain's channel_vacated events still go out), then the broker (and
+/// with it the backbone), the listener last up and first down.
 struct ServeCommand: AsyncParsableCommand {
     static let defaultConfigPath = "Config/switchboard.yaml"
 
@@ -24,20 +27,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "text (for people) or json (one object per line, for log pipelines).")
+    var logFormat: String = "text"
+
     func validate() throws {
         guard Logger.Level(rawValue: self.logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard ["text", "json"].contains(self.logFormat) else {
+            throw ValidationError("--log-format must be text or json")
         }
     }
 
     func run() async throws {
         let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        let json = self.logFormat == "json"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler =
+                json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "switchboard")
+        // Before the broker exists: apps create their metric handles when they load.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(Self.makeMetricsFactory(registry))
         let configuration: Config
         do {
             configuration = try ConfigLoader.load(contentsOf: self.config)
@@ -48,26 +62,34 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "starting",
             metadata: [
-                "config": "\(self.config)", "apps": "\(configuration.apps.count)",
-                "backbone": "\(configuration.backbone.kind.rawValue)",
+                "version": "\(Switchboard.version)", "config": "\(self.config)",
+                "settings": "\(configuration.summary.joined(separator: "; "))",
             ]
         )
 
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let apps = AppRegistry(configuration: configuration)
+        let webhooks = configuration.apps.contains { !$0.webhooks.isEmpty }
+            ? WebhookDispatcher(apps: apps.all, logger: logger) : nil
         let broker = Broker(
             configuration: configuration,
             eventLoops: Array(eventLoopGroup.makeIterator()),
             backbone: Self.makeBackbone(configuration.backbone),
+            apps: apps,
+            eventSink: webhooks,
             logger: logger
         )
-        let server = try Server(configuration: configuration, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger) {
-            address in
+        let server = try Server(
+            configuration: configuration, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger,
+            metrics: MetricsEndpoint(registry: registry)
+        ) { address in
             // Tests and scripts read the bound port (config port 0) from this line.
             printToStandardOutput(
                 "switchboard listening on \(configuration.server.host):\(address.port ?? configuration.server.port)"
             )
         }
-        var services: [any Service] = [broker, server]
+        var services: [any Service] = webhooks.map { [$0] } ?? []
+        services += [broker, server]
         if let tls = server.tls { services.append(CertificateReloadService(store: tls, logger: logger)) }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,
@@ -99,6 +121,21 @@ struct ServeCommand: AsyncParsableCommand {
             defer { tasks.cancelAll() }
             try await tasks.next()
         }
+    }
+
+    /// Prometheus buckets: connection durations span seconds to days, request latencies
+    /// milliseconds to seconds.
+    private static func makeMetricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["switchboard_connection_duration_seconds"] = [
+            .seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(1800), .seconds(3600), .seconds(14_400),
+            .seconds(86_400),
+        ]
+        factory.durationHistogramBuckets["switchboard_http_request_duration_seconds"] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1000),
+        ]
+        return factory
     }
 
     private static func makeBackbone(_ configuration: BackboneConfiguration) -> any Backbone {

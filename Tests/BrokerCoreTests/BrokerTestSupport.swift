@@ -17,6 +17,7 @@ final class RecordingOutbound: Outbound, @unchecked Sendable {
     private(set) var frames: [OutboundFrame] = []
     private(set) var flushCount = 0
     private(set) var closeCode: PusherCode?
+    var isFlushPending = false
 
     func write(_ frame: OutboundFrame) {
         self.frames.append(frame)
@@ -211,7 +212,7 @@ struct TestClient: Sendable {
     /// The transport reports the socket gone.
     func disconnect() async throws {
         let connection = self.connection
-        try await self.loop.executeInContext { connection.assumeIsolated { $0.closed() } }
+        try await self.loop.executeInContext { connection.assumeIsolated { $0.closed(code: 1000) } }
         await self.loop.run()
     }
 

@@ -22,7 +22,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"e"}"#)
         let (a, b, c) = (RecordingOutbound(), RecordingOutbound(), RecordingOutbound())
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop)
+            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: a)
                 room.add(SocketID(major: 1, minor: 2), outbound: b)
@@ -47,7 +47,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"e"}"#)
         let outbounds = (0..<4).map { _ in RecordingOutbound() }
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop)
+            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
             let ids = (0..<4).map { SocketID(major: 1, minor: UInt64($0)) }
             room.assumeIsolated { room in
                 for (id, outbound) in zip(ids, outbounds) { room.add(id, outbound: outbound) }
@@ -76,7 +76,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"e"}"#)
         let (old, new) = (RecordingOutbound(), RecordingOutbound())
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop)
+            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: old)
                 room.add(SocketID(major: 1, minor: 1), outbound: new)

@@ -52,7 +52,7 @@ struct HTTPAPITests {
             harness: harness
         )
         #expect(response.status == .ok)
-        #expect(response.body == .object([]))
+        #expect(response.json == .object([]))
         await harness.shutdown()
     }
 
@@ -62,7 +62,7 @@ struct HTTPAPITests {
         let body = #"{"name":"e","data":"d","channels":["news"],"info":"subscription_count"}"#
         let response = await self.handle(Self.request(.POST, "/apps/1/events", body: body), harness: harness)
         #expect(response.status == .ok)
-        #expect(response.body.serialized == #"{"channels":{"news":{"subscription_count":0}}}"#)
+        #expect(response.json.serialized == #"{"channels":{"news":{"subscription_count":0}}}"#)
         await harness.shutdown()
     }
 
@@ -74,7 +74,7 @@ struct HTTPAPITests {
             harness: harness
         )
         #expect(response.status == .notFound)
-        #expect(response.body["error"]?.stringValue != nil)
+        #expect(response.json["error"]?.stringValue != nil)
         await harness.shutdown()
     }
 
@@ -179,7 +179,7 @@ struct HTTPAPITests {
         let harness = try await ServerHarness()
         let response = await self.handle(Self.request(.GET, "/apps/1/channels"), harness: harness)
         #expect(response.status == .ok)
-        #expect(response.body.serialized == #"{"channels":{}}"#)
+        #expect(response.json.serialized == #"{"channels":{}}"#)
         await harness.shutdown()
     }
 
@@ -192,7 +192,7 @@ struct HTTPAPITests {
         request.target = RequestTarget("/apps/1/channels/%23server-to-user-u1?\(query)")
         let response = await self.handle(request, harness: harness)
         #expect(response.status == .ok)
-        #expect(response.body.serialized == #"{"occupied":false}"#)
+        #expect(response.json.serialized == #"{"occupied":false}"#)
         await harness.shutdown()
     }
 
@@ -209,7 +209,18 @@ struct HTTPAPITests {
             harness: harness
         )
         #expect(withoutApp.status == .ok)
-        #expect(withoutApp.body == .object([]))
+        #expect(withoutApp.json == .object([]))
         await harness.shutdown()
+    }
+}
+
+extension APIResponse {
+    /// The JSON body; the API answers JSON on every route these tests call.
+    var json: JSONValue {
+        guard case .json(let value) = self.body else {
+            Issue.record("expected a JSON body")
+            return .null
+        }
+        return value
     }
 }

@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import Synchronization
+import CoreMetrics
 
 /// Graceful draining on deploy (DESIGN.md, "Limits live in the hierarchy": Broker).
 ///
@@ -28,6 +29,7 @@ extension Broker {
     /// `deadline` has passed, or when the calling task is cancelled (a second signal).
     public nonisolated func drain(over window: TimeAmount, deadline: NIODeadline, logger: Logger) async {
         guard !self.drainState.exchange(true, ordering: .relaxed) else { return }
+        self.metrics.draining.record(1)
         let open = await self.connectionCount()
         logger.info(
             "draining",

@@ -4,6 +4,7 @@ public import NIOCore
 public import PusherProtocol
 public import Logging
 import Synchronization
+import CoreMetrics
 
 /// The root of a node: its shards, its apps and its link to the cluster.
 ///
@@ -15,6 +16,9 @@ public actor Broker: BackboneReceiver {
     public nonisolated let limits: Limits
     public nonisolated let backbone: any Backbone
     public nonisolated let shards: [Shard]
+    public nonisolated let metrics = NodeMetrics()
+    /// Where webhook-worthy channel events go; `nil` when no app has webhooks.
+    public nonisolated let eventSink: (any ChannelEventSink)?
     private nonisolated let shardByLoop: [ObjectIdentifier: Shard]
     private let logger: Logger
     private var isRunning = false
@@ -23,16 +27,28 @@ public actor Broker: BackboneReceiver {
     nonisolated let drainState = Atomic<Bool>(false)
     nonisolated let isListening = Atomic<Bool>(false)
 
-    public init(configuration: Config, eventLoops: [any EventLoop], backbone: any Backbone, logger: Logger) {
+    public init(
+        configuration: Config,
+        eventLoops: [any EventLoop],
+        backbone: any Backbone,
+        apps: AppRegistry? = nil,
+        eventSink: (any ChannelEventSink)? = nil,
+        logger: Logger
+    ) {
         precondition(!eventLoops.isEmpty, "a broker needs at least one event loop")
-        self.apps = AppRegistry(configuration: configuration)
+        self.eventSink = eventSink
+        let occupancy = ChannelOccupancy(sink: eventSink)
+        self.apps = apps ?? AppRegistry(configuration: configuration)
         self.limits = configuration.limits
         self.backbone = backbone
         self.logger = logger
         // Shards share the node's random socket id prefix, offset so their ids never collide.
         let major = UInt32.random(in: 1...UInt32.max / 2)
         self.shards = eventLoops.enumerated().map { index, loop in
-            Shard(eventLoop: loop, socketIDMajor: major &+ UInt32(index), backbone: backbone, logger: logger)
+            Shard(
+                eventLoop: loop, socketIDMajor: major &+ UInt32(index), backbone: backbone, occupancy: occupancy,
+                logger: logger
+            )
         }
         self.shardByLoop = Dictionary(
             self.shards.map { (ObjectIdentifier($0.eventLoop), $0) },
@@ -51,6 +67,7 @@ public actor Broker: BackboneReceiver {
     public func start() async throws {
         guard !self.isRunning else { return }
         try await self.backbone.start(receiver: self)
+        self.metrics.backboneConnected.record(1)
         let period = Self.sweepPeriod([self.limits] + self.apps.all.map(\.limits))
         for shard in self.shards {
             shard.enqueue { $0.startSweeping(every: period) }
@@ -73,6 +90,7 @@ public actor Broker: BackboneReceiver {
     public nonisolated func publish(app: App, channel: ChannelName, event: ServerEvent, excluding excluded: SocketID?) {
         var payload = ByteBufferAllocator().buffer(capacity: 128)
         payload.writeBytes(event.encoded)
+        self.metrics.backbonePublished.increment()
         self.backbone.publish(
             BackboneEvent(
                 app: app.id, channel: channel.name, payload: payload, excludedSocket: excluded, isCached: channel.isCache
@@ -86,6 +104,7 @@ public actor Broker: BackboneReceiver {
     }
 
     public nonisolated func deliver(_ event: BackboneEvent) {
+        self.metrics.backboneReceived.increment()
         let frame = OutboundFrame(text: event.payload)
         let key = RoomKey(app: event.app, channel: event.channel)
         let excluded = event.excludedSocket
@@ -144,17 +163,21 @@ public actor Broker: BackboneReceiver {
         let total = self.connectionTotal.wrappingAdd(1, ordering: .relaxed).newValue
         if let maximum = self.limits.maxConnections, total > maximum {
             self.connectionTotal.wrappingSubtract(1, ordering: .relaxed)
+            app.metrics.refused(.nodeCapacity)
             return ConnectionRefusal(code: .overCapacity, message: "Node is at capacity (\(maximum) connections)")
         }
         let count = app.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
         if let maximum = app.configuration.maxConnections, count > maximum {
             app.connectionCount.wrappingSubtract(1, ordering: .relaxed)
             self.connectionTotal.wrappingSubtract(1, ordering: .relaxed)
+            app.metrics.refused(.connectionQuota)
             return ConnectionRefusal(
                 code: .applicationOverConnectionQuota,
                 message: "App \(app.id) is over its connection quota (\(maximum))"
             )
         }
+        app.metrics.connectionsOpened.increment()
+        app.metrics.connections.increment()
         return nil
     }
 

@@ -3,6 +3,7 @@ public import PusherProtocol
 import Backbone
 import BrokerConfig
 import Logging
+import CoreMetrics
 
 /// One client socket: what it is subscribed to, who it signed in as, how active it is.
 ///
@@ -25,6 +26,8 @@ public actor Connection {
     private var clientEvents: TokenBucket
     private var inbound: InboundRateLimiter
     private var isOpen = true
+    private var hasLoggedRefusal = false
+    private let connectedAt: NIODeadline
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { self.shard.unownedExecutor }
 
@@ -57,6 +60,7 @@ public actor Connection {
             now: now
         )
         self.inbound = InboundRateLimiter(limits: limits, now: now)
+        self.connectedAt = now
     }
 
     /// Sends `pusher:connection_established`; the first frame of every Pusher connection.
@@ -68,12 +72,14 @@ public actor Connection {
 
     /// A complete text message from the client.
     public func receive(text: [UInt8], now: NIODeadline) {
+        self.app.metrics.websocketMessagesIn.increment()
+        self.app.metrics.websocketBytesIn.increment(by: Int64(text.count))
         guard self.isOpen, self.admitInbound(now: now) else { return }
         let message: ClientMessage
         do {
             message = try ClientMessage(parsing: text)
         } catch {
-            self.refuse(code: nil, message: error.description)
+            self.refuse(.malformed, code: nil, message: error.description)
             return
         }
         switch message.event {
@@ -90,7 +96,7 @@ public actor Connection {
         case let event where event.hasPrefix("client-"):
             self.relayClientEvent(message, now: now)
         default:
-            self.refuse(code: nil, message: "Unsupported event '\(message.event)'; client events must start with client-")
+            self.refuse(.malformed, code: nil, message: "Unsupported event '\(message.event)'; client events must start with client-")
         }
     }
 
@@ -105,13 +111,14 @@ public actor Connection {
     /// A binary message: not part of the Pusher protocol, refused without closing.
     public func receivedBinary(now: NIODeadline) {
         guard self.receivedOtherFrame(now: now) else { return }
-        self.refuse(code: nil, message: "Binary messages are not part of the Pusher protocol; send JSON text")
+        self.refuse(.malformed, code: nil, message: "Binary messages are not part of the Pusher protocol; send JSON text")
     }
 
     /// The transport could not hand queued frames to a client that stopped reading and
     /// its outbound budget is spent: it is closed, never left to miss events silently.
     public func outboundBudgetExceeded() {
         self.logger.info("closing slow consumer", metadata: ["limit.bytes": "\(self.limits.maxOutboundBufferBytes)"])
+        self.app.metrics.slowConsumerCloses.increment()
         self.close(code: .overCapacity, reason: "Client is not reading fast enough")
     }
 
@@ -122,11 +129,13 @@ public actor Connection {
             return true
         case .drop:
             self.refuse(
+                .inboundRate,
                 code: .clientEventRejected,
                 message: "Too many messages: at most \(self.limits.inboundMessagesPerSecond) per second"
             )
             return false
         case .close:
+            self.app.metrics.refused(.inboundRate)
             self.close(code: .clientEventRejected, reason: "Too many messages; connection closed")
             return false
         }
@@ -141,8 +150,10 @@ public actor Connection {
         self.isOpen = false
     }
 
-    /// The transport reports the socket is gone; releases every subscription and the user.
-    public func closed() {
+    /// The transport reports the socket is gone, and the close code it ended with (1006
+    /// when it simply dropped); releases every subscription and the user.
+    public func closed(code: UInt16, now: NIODeadline = .now()) {
+        self.app.metrics.closed(code: code, after: now - self.connectedAt)
         self.isOpen = false
         for (name, subscription) in self.subscriptions {
             self.release(name, subscription)
@@ -172,14 +183,14 @@ public actor Connection {
 
     private func subscribe(_ message: ClientMessage) {
         guard let payload = message.payload, let name = payload["channel"]?.stringValue else {
-            self.refuse(code: nil, message: "pusher:subscribe needs data {\"channel\": \"...\"}")
+            self.refuse(.malformed, code: nil, message: "pusher:subscribe needs data {\"channel\": \"...\"}")
             return
         }
         let channel: ChannelName
         do {
             channel = try ChannelName(validating: name)
         } catch {
-            self.subscriptionError(name, type: "InvalidChannel", error.description, status: 400)
+            self.subscriptionError(name, .invalidChannel, type: "InvalidChannel", error.description, status: 400)
             return
         }
         switch self.subscriptions[name] {
@@ -188,14 +199,14 @@ public actor Connection {
             self.outbound.send(.subscriptionSucceeded(channel: active.name))
             return
         case .some:
-            self.refuse(code: nil, message: "Already subscribed to \(name)")
+            self.refuse(.malformed, code: nil, message: "Already subscribed to \(name)")
             return
         case nil:
             break
         }
         guard self.subscriptions.count < self.limits.maxChannelsPerConnection else {
             self.subscriptionError(
-                name, type: "LimitReached",
+                name, .channelsPerConnection, type: "LimitReached",
                 "At most \(self.limits.maxChannelsPerConnection) channels per connection", status: 400
             )
             return
@@ -208,7 +219,7 @@ public actor Connection {
             self.activate(channel, member: nil)
         case .private, .privateEncrypted:
             guard self.app.channelAuthorization.isValid(auth: auth, socketID: self.socketID, channel: channel, channelData: nil) else {
-                self.subscriptionError(name, type: "AuthError", "Invalid signature for channel \(name)", status: 401)
+                self.subscriptionError(name, .authorization, type: "AuthError", "Invalid signature for channel \(name)", status: 401)
                 return
             }
             self.activate(channel, member: nil)
@@ -216,7 +227,7 @@ public actor Connection {
             guard let channelData,
                 self.app.channelAuthorization.isValid(auth: auth, socketID: self.socketID, channel: channel, channelData: channelData)
             else {
-                self.subscriptionError(name, type: "AuthError", "Invalid signature for channel \(name)", status: 401)
+                self.subscriptionError(name, .authorization, type: "AuthError", "Invalid signature for channel \(name)", status: 401)
                 return
             }
             let member: PresenceMember
@@ -227,13 +238,13 @@ public actor Connection {
                     maximumUserInfoBytes: self.limits.maxPresenceUserInfoBytes
                 )
             } catch {
-                self.subscriptionError(name, type: "InvalidChannelData", error.description, status: 400)
+                self.subscriptionError(name, .presenceData, type: "InvalidChannelData", error.description, status: 400)
                 return
             }
             self.joinPresence(channel, member: member)
         case .user(let id):
             guard self.user?.id == id else {
-                self.subscriptionError(name, type: "AuthError", "Only the signed-in user \(id) may subscribe", status: 403)
+                self.subscriptionError(name, .authorization, type: "AuthError", "Only the signed-in user \(id) may subscribe", status: 403)
                 return
             }
             self.activate(channel, member: nil)
@@ -258,12 +269,15 @@ public actor Connection {
                     app: app.id, channel: channel.name, socket: self.socketID, member: member,
                     maximumMembers: limits.maxPresenceMembers
                 )
+                if join.isFirstSocketOfUser {
+                    self.broker.eventSink?.record(.memberAdded(channel: channel.name, userID: member.userID), app: app)
+                }
             } catch {
                 guard case .pending(let current)? = self.subscriptions[channel.name], current === pending else { return }
                 self.subscriptions[channel.name] = nil
                 self.leaveRoom(channel.name)
                 self.subscriptionError(
-                    channel.name, type: "LimitReached",
+                    channel.name, .presenceMembers, type: "LimitReached",
                     "Presence channel is full (\(limits.maxPresenceMembers) members)", status: 403
                 )
                 return
@@ -287,6 +301,7 @@ public actor Connection {
 
     private func activate(_ channel: ChannelName, member: PresenceMember?, presence: PresenceSnapshot? = nil) {
         self.subscriptions[channel.name] = .active(channel, member: member)
+        self.app.metrics.subscriptions.increment()
         if presence == nil { self.enterRoom(channel.name, through: self.outbound) }
         self.outbound.send(.subscriptionSucceeded(channel: channel.name, presence: presence))
         if channel.isCache { self.replayCache(channel.name) }
@@ -301,13 +316,14 @@ public actor Connection {
                 self.outbound.flush()
             } else {
                 self.outbound.send(.cacheMiss(channel: name))
+                self.broker.eventSink?.record(.cacheMiss(channel: name), app: self.app)
             }
         }
     }
 
     private func unsubscribe(_ message: ClientMessage) {
         guard let name = message.payload?["channel"]?.stringValue else {
-            self.refuse(code: nil, message: "pusher:unsubscribe needs data {\"channel\": \"...\"}")
+            self.refuse(.malformed, code: nil, message: "pusher:unsubscribe needs data {\"channel\": \"...\"}")
             return
         }
         guard let subscription = self.subscriptions.removeValue(forKey: name) else { return }
@@ -317,27 +333,38 @@ public actor Connection {
     private func release(_ name: String, _ subscription: Subscription) {
         self.leaveRoom(name)
         // A pending presence join is undone by its own task when it sees the subscription gone.
+        guard case .active(_, let member) = subscription else { return }
+        self.app.metrics.subscriptions.decrement()
         // Leaving a presence channel: the backbone announces member_removed if it was the user's last socket.
-        guard case .active(_, member: .some) = subscription else { return }
+        guard member != nil else { return }
         let socketID = self.socketID
         let backbone = self.broker.backbone
         let app = self.app
-        Task { await backbone.removeMember(app: app.id, channel: name, socket: socketID) }
+        let sink = self.broker.eventSink
+        Task {
+            if let removed = await backbone.removeMember(app: app.id, channel: name, socket: socketID) {
+                sink?.record(.memberRemoved(channel: name, userID: removed.userID), app: app)
+            }
+        }
     }
 
     /// Joins the shard's room for `name`, or re-points an existing entry at `outbound`.
     private func enterRoom(_ name: String, through outbound: any Outbound) {
         let key = RoomKey(app: self.app.id, channel: name)
-        self.shard.assumeIsolated { $0.subscribe(self.socketID, outbound: outbound, to: key) }
+        let app = self.app
+        self.shard.assumeIsolated { $0.subscribe(self.socketID, outbound: outbound, to: key, of: app) }
     }
 
     private func leaveRoom(_ name: String) {
         let key = RoomKey(app: self.app.id, channel: name)
-        self.shard.assumeIsolated { $0.unsubscribe(self.socketID, from: key) }
+        let app = self.app
+        self.shard.assumeIsolated { $0.unsubscribe(self.socketID, from: key, of: app) }
     }
 
     private func leavePresence(_ name: String) async {
-        _ = await self.broker.backbone.removeMember(app: self.app.id, channel: name, socket: self.socketID)
+        if let removed = await self.broker.backbone.removeMember(app: self.app.id, channel: name, socket: self.socketID) {
+            self.broker.eventSink?.record(.memberRemoved(channel: name, userID: removed.userID), app: self.app)
+        }
     }
 
     // MARK: - Sign-in
@@ -346,10 +373,12 @@ public actor Connection {
         guard let payload = message.payload, let auth = payload["auth"]?.stringValue,
             let userData = payload["user_data"]?.stringValue
         else {
+            self.app.metrics.refused(.signIn)
             self.close(code: .unauthorized, reason: "pusher:signin needs data {\"auth\": \"...\", \"user_data\": \"...\"}")
             return
         }
         guard self.app.channelAuthorization.isValid(auth: auth, socketID: self.socketID, userData: userData) else {
+            self.app.metrics.refused(.signIn)
             self.close(code: .unauthorized, reason: "Invalid signature for pusher:signin")
             return
         }
@@ -357,6 +386,7 @@ public actor Connection {
         do {
             parsed = try UserData(parsing: userData, maximumIDLength: self.limits.maxUserIDLength)
         } catch {
+            self.app.metrics.refused(.signIn)
             self.close(code: .unauthorized, reason: error.description)
             return
         }
@@ -372,47 +402,69 @@ public actor Connection {
 
     private func relayClientEvent(_ message: ClientMessage, now: NIODeadline) {
         guard self.app.configuration.clientEvents else {
-            self.refuse(code: .clientEventRejected, message: "Client events are not enabled for this app")
+            self.refuse(.clientEventRejected, code: .clientEventRejected, message: "Client events are not enabled for this app")
             return
         }
         guard let name = message.channel, case .active(let channel, let member)? = self.subscriptions[name] else {
-            self.refuse(code: .clientEventRejected, message: "Client event on a channel this socket is not subscribed to")
+            self.refuse(.clientEventRejected, code: .clientEventRejected, message: "Client event on a channel this socket is not subscribed to")
             return
         }
         guard channel.acceptsClientEvents else {
-            self.refuse(code: .clientEventRejected, message: "Client events are only allowed on private and presence channels")
+            self.refuse(.clientEventRejected, code: .clientEventRejected, message: "Client events are only allowed on private and presence channels")
             return
         }
         guard message.event.count <= self.limits.maxEventNameLength else {
-            self.refuse(code: .clientEventRejected, message: "Event name is longer than \(self.limits.maxEventNameLength) characters")
+            self.refuse(.eventSize, code: .clientEventRejected, message: "Event name is longer than \(self.limits.maxEventNameLength) characters")
             return
         }
         let data = message.data?.serialized
         guard (data?.utf8.count ?? 0) <= self.limits.maxEventBytes else {
-            self.refuse(code: .clientEventRejected, message: "Event data is larger than \(self.limits.maxEventBytes) bytes")
+            self.refuse(.eventSize, code: .clientEventRejected, message: "Event data is larger than \(self.limits.maxEventBytes) bytes")
             return
         }
         guard self.clientEvents.tryConsume(now: now) else {
             self.refuse(
+                .clientEventRate,
                 code: .clientEventRejected,
                 message: "Client event rate limit exceeded: at most \(self.limits.clientEventsPerSecond) per second"
             )
             return
         }
+        self.app.metrics.clientEvents.increment()
         let event = ServerEvent(event: message.event, channel: name, data: data.map { .json($0) }, userID: member?.userID)
         self.broker.publish(app: self.app, channel: channel, event: event, excluding: self.socketID)
+        // Webhooks carry the data as the client sent it: a string as is, anything else as JSON text.
+        let webhookData = message.data?.stringValue ?? data
+        self.broker.eventSink?.record(
+            .clientEvent(channel: name, event: message.event, data: webhookData, socketID: self.socketID, userID: member?.userID),
+            app: self.app
+        )
     }
 
     // MARK: - Refusals
 
-    private func refuse(code: PusherCode?, message: String) {
-        self.logger.debug("refused client input", metadata: ["reason": "\(message)"])
+    private func refuse(_ reason: RefusalReason, code: PusherCode?, message: String) {
+        self.record(reason, "refused client input", ["reason": "\(message)"])
         self.outbound.send(.error(code: code, message: message))
     }
 
-    private func subscriptionError(_ channel: String, type: String, _ error: String, status: Int) {
-        self.logger.debug("subscription refused", metadata: ["channel": "\(channel)", "reason": "\(error)"])
+    private func subscriptionError(_ channel: String, _ reason: RefusalReason, type: String, _ error: String, status: Int) {
+        self.record(reason, "subscription refused", ["channel": "\(channel)", "reason": "\(error)"])
         self.outbound.send(.subscriptionError(channel: channel, type: type, error: error, status: status))
+    }
+
+    /// Counts the refusal and logs it: the connection's first at info, later ones at
+    /// debug, so a client that keeps getting it wrong cannot flood the log.
+    private func record(_ reason: RefusalReason, _ message: Logger.Message, _ metadata: Logger.Metadata) {
+        self.app.metrics.refused(reason)
+        var metadata = metadata
+        metadata["limit"] = "\(reason.rawValue)"
+        if self.hasLoggedRefusal {
+            self.logger.debug(message, metadata: metadata)
+        } else {
+            self.hasLoggedRefusal = true
+            self.logger.info(message, metadata: metadata)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import PusherProtocol
+import CoreMetrics
 
 /// The subscribers of one channel of one app on one shard.
 ///
@@ -15,15 +16,19 @@ actor Room {
 
     nonisolated let key: RoomKey
     private nonisolated let executor: any SerialExecutor
+    private nonisolated let flushes: FlushQueue
+    private nonisolated let metrics: AppMetrics
     /// Dense storage for the broadcast loop; removal swaps the last subscriber in.
     private var subscribers: ContiguousArray<Subscriber> = []
     private var indexBySocket: [SocketID: Int] = [:]
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
 
-    init(key: RoomKey, executor: any SerialExecutor) {
+    init(key: RoomKey, executor: any SerialExecutor, flushes: FlushQueue, metrics: AppMetrics) {
         self.key = key
         self.executor = executor
+        self.flushes = flushes
+        self.metrics = metrics
     }
 
     var count: Int { self.subscribers.count }
@@ -31,31 +36,51 @@ actor Room {
 
     /// Adds the socket, or points it at a new outbound when it is already here (a
     /// presence join swapping its pending holder for the socket).
-    func add(_ socketID: SocketID, outbound: any Outbound) {
+    /// - Returns: whether the socket is new to the room.
+    @discardableResult
+    func add(_ socketID: SocketID, outbound: any Outbound) -> Bool {
         let subscriber = Subscriber(socketID: socketID, outbound: outbound)
         if let index = self.indexBySocket[socketID] {
             self.subscribers[index] = subscriber
-            return
+            return false
         }
         self.indexBySocket[socketID] = self.subscribers.count
         self.subscribers.append(subscriber)
+        return true
     }
 
-    func remove(_ socketID: SocketID) {
-        guard let index = self.indexBySocket.removeValue(forKey: socketID) else { return }
+    /// - Returns: whether the socket was in the room.
+    @discardableResult
+    func remove(_ socketID: SocketID) -> Bool {
+        guard let index = self.indexBySocket.removeValue(forKey: socketID) else { return false }
         let last = self.subscribers.removeLast()
         if index < self.subscribers.count {
             self.subscribers[index] = last
             self.indexBySocket[last.socketID] = index
         }
+        return true
     }
 
-    /// Writes the same frame buffer to every subscriber but `excluded`.
+    /// Writes the same frame buffer to every subscriber but `excluded`. Under load the
+    /// shard's flush queue hands them to the kernel once per batch; otherwise each is
+    /// flushed as it is written.
     func broadcast(_ frame: OutboundFrame, excluding excluded: SocketID?) {
-        for subscriber in self.subscribers where subscriber.socketID != excluded {
-            subscriber.outbound.write(frame)
-            subscriber.outbound.flush()
+        if self.flushes.shouldDefer(now: .now()) {
+            for subscriber in self.subscribers where subscriber.socketID != excluded {
+                subscriber.outbound.write(frame)
+                self.flushes.flushSoon(subscriber.outbound)
+            }
+        } else {
+            for subscriber in self.subscribers where subscriber.socketID != excluded {
+                subscriber.outbound.write(frame)
+                subscriber.outbound.flush()
+            }
         }
+        self.flushes.broadcastEnded(now: .now())
+        // Counted once per broadcast, not per delivery: one atomic add on the hot path.
+        let delivered = self.subscribers.count - (excluded.flatMap { self.indexBySocket[$0] } == nil ? 0 : 1)
+        self.metrics.messagesOut.increment(by: Int64(delivered))
+        self.metrics.bytesOut.increment(by: Int64(delivered * frame.byteCount))
     }
 }
 

@@ -2,6 +2,7 @@ public import NIOCore
 import PusherProtocol
 import Backbone
 import Logging
+import CoreMetrics
 
 /// Everything that lives on one event loop: its connections and their rooms.
 ///
@@ -13,6 +14,7 @@ public actor Shard {
     public nonisolated let eventLoop: any EventLoop
     private nonisolated let executor: any SerialExecutor
     private nonisolated let backbone: any Backbone
+    private nonisolated let occupancy: ChannelOccupancy
     private let logger: Logger
 
     private var socketIDs: SocketIDGenerator
@@ -20,15 +22,24 @@ public actor Shard {
     private var connections: [SocketID: Connection] = [:]
     private var users: [UserKey: [SocketID: Connection]] = [:]
     private var sweepTask: RepeatedTask?
+    private nonisolated let flushes: FlushQueue
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
 
-    init(eventLoop: any EventLoop, socketIDMajor: UInt32, backbone: any Backbone, logger: Logger) {
+    init(
+        eventLoop: any EventLoop,
+        socketIDMajor: UInt32,
+        backbone: any Backbone,
+        occupancy: ChannelOccupancy,
+        logger: Logger
+    ) {
         self.eventLoop = eventLoop
         self.executor = eventLoop.executor
         self.backbone = backbone
+        self.occupancy = occupancy
         self.logger = logger
         self.socketIDs = SocketIDGenerator(major: socketIDMajor)
+        self.flushes = FlushQueue(eventLoop: eventLoop)
     }
 
     /// Runs `body` on this shard's executor: at once when already there, else one hop.
@@ -79,24 +90,26 @@ public actor Shard {
         self.users[UserKey(app: connection.app.id, userID: userID), default: [:]][connection.socketID] = connection
     }
 
-    func subscribe(_ socketID: SocketID, outbound: any Outbound, to key: RoomKey) {
+    func subscribe(_ socketID: SocketID, outbound: any Outbound, to key: RoomKey, of app: App) {
         let room: Room
         if let existing = self.rooms[key] {
             room = existing
         } else {
-            room = Room(key: key, executor: self.executor)
+            room = Room(key: key, executor: self.executor, flushes: self.flushes, metrics: app.metrics)
             self.rooms[key] = room
             self.backbone.join(app: key.app, channel: key.channel)
         }
-        room.assumeIsolated { $0.add(socketID, outbound: outbound) }
+        if room.assumeIsolated({ $0.add(socketID, outbound: outbound) }) {
+            self.occupancy.subscribed(key, app: app)
+        }
     }
 
-    func unsubscribe(_ socketID: SocketID, from key: RoomKey) {
+    func unsubscribe(_ socketID: SocketID, from key: RoomKey, of app: App) {
         guard let room = self.rooms[key] else { return }
-        let isEmpty = room.assumeIsolated { room in
-            room.remove(socketID)
-            return room.isEmpty
+        let (removed, isEmpty) = room.assumeIsolated { room in
+            (room.remove(socketID), room.isEmpty)
         }
+        if removed { self.occupancy.unsubscribed(key, app: app) }
         if isEmpty {
             self.rooms[key] = nil
             self.backbone.leave(app: key.app, channel: key.channel)
@@ -157,6 +170,7 @@ public actor Shard {
                 // before its close.
                 eventLoop.execute {
                     connection.assumeIsolated { $0.close(code: .reconnectImmediately, reason: "Node is draining; reconnect") }
+                    connection.broker.metrics.drainedConnections.increment()
                 }
             }
         }

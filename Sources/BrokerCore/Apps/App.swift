@@ -13,6 +13,7 @@ public final class App: Sendable {
     public let configuration: AppConfiguration
     public let channelAuthorization: ChannelAuthorization
     public let requestSignature: RequestSignature
+    public let metrics: AppMetrics
     /// Open sockets of this app on this node, for ``AppConfiguration/maxConnections``.
     let connectionCount = Atomic<Int>(0)
     /// One bucket for the app's HTTP API, shared by every event loop.
@@ -31,6 +32,7 @@ public final class App: Sendable {
             secret: configuration.secret,
             timestampWindowSeconds: configuration.limits.authTimestampWindowSeconds
         )
+        self.metrics = AppMetrics(appID: configuration.id)
         self.httpRequests = NIOLockedValueBox(
             TokenBucket(
                 ratePerSecond: configuration.limits.httpRequestsPerSecond,

@@ -41,6 +41,8 @@ final class PendingOutbound: Outbound {
 
     func flush() {}
 
+    var isFlushPending = false
+
     func close(code: PusherCode, reason: String) {}
 }
 

@@ -2,14 +2,63 @@ import NIOCore
 import NIOHTTP1
 import PusherProtocol
 
-/// A complete HTTP API answer: status and JSON body.
+/// A complete HTTP API answer: status, body and the route it answered, for metrics.
 struct APIResponse: Sendable {
+    enum Body: Sendable {
+        case json(JSONValue)
+        /// Prometheus' text exposition format.
+        case text(String, contentType: String)
+    }
+
     var status: HTTPResponseStatus
-    var body: JSONValue
+    var body: Body
     var headers: [(String, String)] = []
+    var route: APIRoute = .other
+
+    init(status: HTTPResponseStatus, body: JSONValue, headers: [(String, String)] = []) {
+        self.status = status
+        self.body = .json(body)
+        self.headers = headers
+    }
+
+    init(status: HTTPResponseStatus, text: String, contentType: String) {
+        self.status = status
+        self.body = .text(text, contentType: contentType)
+    }
 
     static func ok(_ body: JSONValue = .object([])) -> APIResponse {
         APIResponse(status: .ok, body: body)
+    }
+}
+
+/// The endpoint a request reached: the `route` label of the HTTP metrics, a closed set
+/// so no path segment (app id, channel name, user id) ever becomes a label.
+enum APIRoute: String, Sendable {
+    case live, ready, metrics, events
+    case batchEvents = "batch_events"
+    case channels, channel, users, terminate
+    case websocket
+    case other
+
+    init(_ segments: [String]) {
+        switch (segments.count, segments.first) {
+        case (1, "live"): self = .live
+        case (1, "ready"): self = .ready
+        case (1, "metrics"): self = .metrics
+        case (2, "app"): self = .websocket
+        case (3, "users"): self = .terminate
+        case (3, "apps"):
+            switch segments[2] {
+            case "events": self = .events
+            case "batch_events": self = .batchEvents
+            case "channels": self = .channels
+            default: self = .other
+            }
+        case (4, "apps") where segments[2] == "channels": self = .channel
+        case (5, "apps") where segments[2] == "channels": self = .users
+        case (5, "apps") where segments[2] == "users": self = .terminate
+        default: self = .other
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Backbone
 import BrokerCore
+import CoreMetrics
 import BrokerConfig
 import Foundation
 import NIOCore
@@ -14,20 +15,30 @@ import PusherProtocol
 /// proved they hold its secret.
 struct HTTPAPI: Sendable {
     let broker: Broker
+    /// Serves `GET /metrics` when the node exports Prometheus metrics.
+    let metrics: MetricsEndpoint?
     /// Seconds since 1970, injectable so timestamp-window tests do not depend on the clock.
     let now: @Sendable () -> Double
 
-    init(broker: Broker, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    init(
+        broker: Broker,
+        metrics: MetricsEndpoint? = nil,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
         self.broker = broker
+        self.metrics = metrics
         self.now = now
     }
 
     func handle(_ request: APIRequest) async -> APIResponse {
+        var response: APIResponse
         do {
-            return try await self.route(request)
+            response = try await self.route(request)
         } catch {
-            return error.response
+            response = error.response
         }
+        response.route = APIRoute(request.target.pathSegments)
+        return response
     }
 
     private func route(_ request: APIRequest) async throws(APIError) -> APIResponse {
@@ -37,6 +48,8 @@ struct HTTPAPI: Sendable {
             return .ok(.object([("status", .string("live"))]))
         case (.GET, 1, "ready"):
             return try self.readiness()
+        case (.GET, 1, "metrics") where self.metrics != nil:
+            return await self.metrics!.render(self.broker)
         case (_, 5, "apps") where segments[2] == "users" && segments[4] == "terminate_connections",
             (_, 3, "users") where segments[2] == "terminate_connections":
             let app = try self.authenticate(request, appID: segments.count == 5 ? segments[1] : nil)
@@ -110,9 +123,13 @@ struct HTTPAPI: Sendable {
             let decoded = RequestTarget.decode(Substring(request.target.rawPath), plusIsSpace: false)
             if decoded != request.target.rawPath { failure = verify(decoded) }
         }
-        if let failure { throw APIError(failure) }
+        if let failure {
+            app.metrics.refused(.httpSignature)
+            throw APIError(failure)
+        }
         guard app.configuration.enabled else { throw .forbidden("App \(app.id) is disabled") }
         if let wait = app.admitHTTPRequest() {
+            app.metrics.refused(.httpRate)
             throw .tooManyRequests(
                 "Rate limit of \(app.limits.httpRequestsPerSecond) requests per second exceeded",
                 retryAfter: wait
@@ -143,7 +160,7 @@ struct HTTPAPI: Sendable {
         do {
             request = try TriggerRequest(json: json, limits: Self.triggerLimits(app))
         } catch {
-            throw APIError(error)
+            throw Self.refusal(error, app: app)
         }
         try self.publish(request, app: app)
         guard !request.info.isEmpty else { return .ok() }
@@ -158,7 +175,7 @@ struct HTTPAPI: Sendable {
                 json: json, maximumEvents: app.limits.maxBatchSize, limits: Self.triggerLimits(app)
             )
         } catch {
-            throw APIError(error)
+            throw Self.refusal(error, app: app)
         }
         for request in batch.events {
             try self.publish(request, app: app)
@@ -181,6 +198,8 @@ struct HTTPAPI: Sendable {
         if request.info.contains("user_count"), request.channels.contains(where: { $0.kind != .presence }) {
             throw .badRequest("info=user_count is only available for presence channels")
         }
+        app.metrics.httpMessagesIn.increment(by: Int64(request.channels.count))
+        app.metrics.httpBytesIn.increment(by: Int64(request.channels.count * request.data.utf8.count))
         for channel in request.channels {
             let event = ServerEvent(event: request.name, channel: channel.name, data: .string(request.data))
             self.broker.publish(app: app, channel: channel, event: event, excluding: request.excludedSocket)
@@ -272,6 +291,11 @@ struct HTTPAPI: Sendable {
     }
 
     // MARK: - Parsing
+
+    private static func refusal(_ error: TriggerRequestError, app: App) -> APIError {
+        app.metrics.refused(error.isSizeLimit ? .eventSize : .httpRequest)
+        return APIError(error)
+    }
 
     private static func parseJSON(_ body: [UInt8]) throws(APIError) -> JSONValue {
         do {

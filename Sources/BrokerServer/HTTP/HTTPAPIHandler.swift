@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import NIOHTTP1
 import PusherProtocol
@@ -17,6 +18,7 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var bodyTooLarge = false
+    private var started = NIODeadline.now()
 
     init(api: HTTPAPI, maximumBodyBytes: Int) {
         self.api = api
@@ -27,6 +29,7 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
+            self.started = .now()
             self.body = []
             let declared = head.headers.first(name: "content-length").flatMap(Int.init) ?? 0
             self.bodyTooLarge = declared > self.maximumBodyBytes
@@ -43,7 +46,9 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = nil
             if self.bodyTooLarge {
                 let error = APIError.payloadTooLarge("Request body is larger than \(self.maximumBodyBytes) bytes")
-                self.respond(error.response, to: head, context: context)
+                var response = error.response
+                response.route = APIRoute(RequestTarget(head.uri).pathSegments)
+                self.respond(response, to: head, context: context)
                 return
             }
             let request = APIRequest(
@@ -61,10 +66,17 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(_ response: APIResponse, to request: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.recordMetrics(response)
         var body = context.channel.allocator.buffer(capacity: 64)
-        body.writeBytes(Array(response.body.serialized.utf8))
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        switch response.body {
+        case .json(let json):
+            body.writeBytes(Array(json.serialized.utf8))
+            headers.add(name: "Content-Type", value: "application/json")
+        case .text(let text, let contentType):
+            body.writeString(text)
+            headers.add(name: "Content-Type", value: contentType)
+        }
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         let keepAlive = request.isKeepAlive
@@ -76,6 +88,19 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !keepAlive {
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+}
+
+extension HTTPAPIHandler {
+    /// `switchboard_http_requests_total{route,status}` and the latency histogram.
+    private func recordMetrics(_ response: APIResponse) {
+        let route = response.route.rawValue
+        Counter(
+            label: "switchboard_http_requests_total",
+            dimensions: [("route", route), ("status", String(response.status.code))]
+        ).increment()
+        CoreMetrics.Timer(label: "switchboard_http_request_duration_seconds", dimensions: [("route", route)])
+            .recordNanoseconds((NIODeadline.now() - self.started).nanoseconds)
     }
 }
 

@@ -1,5 +1,6 @@
 import BrokerConfig
 import BrokerCore
+import CoreMetrics
 import NIOCore
 import NIOWebSocket
 import PusherProtocol
@@ -27,6 +28,10 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     private var fragments: ByteBuffer?
     private var fragmentsAreText = false
     private var isClosing = false
+    /// The code the socket ends with, for the close metrics: the one sent or echoed, or
+    /// 1006 when the peer just went away.
+    private var closeCode: UInt16 = 1006
+    var isFlushPending = false
 
     init(broker: Broker, appKey: String, protocolVersion: String?, clientAddress: String?, maximumMessageBytes: Int) {
         self.broker = broker
@@ -39,14 +44,17 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         guard let app = self.broker.apps.app(key: self.appKey) else {
+            self.broker.metrics.unknownAppRefusals.increment()
             self.refuse(.applicationDoesNotExist, "App key \(self.appKey) does not exist")
             return
         }
         guard app.configuration.enabled else {
+            app.metrics.refused(.appDisabled)
             self.refuse(.applicationDisabled, "App \(app.id) is disabled")
             return
         }
         if let code = ProtocolVersion.validate(self.protocolVersion) {
+            app.metrics.refused(.protocolVersion)
             self.refuse(code, "Protocol version \(self.protocolVersion ?? "(none)") is not supported; use 5, 6 or 7")
             return
         }
@@ -73,7 +81,8 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isClosing = true
-        self.connection?.assumeIsolated { $0.closed() }
+        let code = self.closeCode
+        self.connection?.assumeIsolated { $0.closed(code: code) }
         self.connection = nil
         context.fireChannelInactive()
     }
@@ -102,10 +111,14 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     }
 
     /// The socket's write buffer passed the connection's outbound budget (the channel's
-    /// high water mark): the client is not reading.
+    /// high water mark). Frames waiting for a batched flush count too, so flush first:
+    /// only a client whose kernel buffer cannot take them is not reading.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, !self.isClosing {
-            self.connection?.assumeIsolated { $0.outboundBudgetExceeded() }
+            context.flush()
+            if !context.channel.isWritable {
+                self.connection?.assumeIsolated { $0.outboundBudgetExceeded() }
+            }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -113,6 +126,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch error as? NIOWebSocketError {
         case .invalidFrameLength?:
+            self.broker.apps.app(key: self.appKey)?.metrics.refused(.payloadSize)
             self.closeSocket(code: 1009, reason: "Message larger than \(self.maximumMessageBytes) bytes")
         case .some:
             self.closeSocket(code: 1002, reason: "WebSocket protocol error")
@@ -159,6 +173,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
             }
         }
         guard (self.fragments?.readableBytes ?? 0) + payload.readableBytes <= self.maximumMessageBytes else {
+            self.broker.apps.app(key: self.appKey)?.metrics.refused(.payloadSize)
             self.closeSocket(code: 1009, reason: "Message larger than \(self.maximumMessageBytes) bytes")
             return
         }
@@ -190,6 +205,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     private func closeSocket(code: UInt16, reason: String) {
         guard !self.isClosing, let context = self.context else { return }
         self.isClosing = true
+        self.closeCode = code
         self.fragments = nil
         let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.closeTimeout) {
             context.close(promise: nil)

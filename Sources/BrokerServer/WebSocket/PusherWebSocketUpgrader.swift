@@ -31,10 +31,14 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
     ) -> EventLoopFuture<HTTPHeaders> {
         guard !self.broker.isDraining, let path = PusherPath(upgradeRequest.uri),
             let key = upgradeRequest.headers.first(name: "sec-websocket-key"),
-            upgradeRequest.headers.first(name: "sec-websocket-version") == "13",
-            self.broker.apps.app(key: path.appKey)?.allowsOrigin(upgradeRequest.headers.first(name: "origin")) ?? true
+            upgradeRequest.headers.first(name: "sec-websocket-version") == "13"
         else {
-            // The request then reaches the HTTP handler, which answers it with 400, 403, 404 or 503.
+            // The request then reaches the HTTP handler, which answers it with 400, 404 or 503.
+            return channel.eventLoop.makeFailedFuture(UpgradeRefused())
+        }
+        if let app = self.broker.apps.app(key: path.appKey), !app.allowsOrigin(upgradeRequest.headers.first(name: "origin")) {
+            app.metrics.refused(.origin)
+            // The HTTP handler answers the request with 403.
             return channel.eventLoop.makeFailedFuture(UpgradeRefused())
         }
         let digest = Insecure.SHA1.hash(data: Data((key + Self.magicGUID).utf8))
