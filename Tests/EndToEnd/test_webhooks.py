@@ -186,6 +186,7 @@ def test_presence_members_added_and_removed_after_the_hold(hooked):
     try:
         observer.subscribe_presence(ch, sdk, "observer")
         member.subscribe_presence(ch, sdk, "alice", {"name": "Alice"})
+        observer.expect("pusher_internal:member_added", channel=ch)
         wait_until(lambda: len(rcv.events("member_added", ch)) == 2, what="two member_added")
         users = sorted(ev["user_id"] for _, ev in rcv.events("member_added", ch))
         assert users == ["alice", "observer"]

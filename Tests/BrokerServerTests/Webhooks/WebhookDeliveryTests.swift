@@ -17,7 +17,7 @@ import Testing
         ])
         let dispatcher = WebhookDispatcher(
             apps: [app],
-            logger: Logger(label: "webhook-test"),
+            logger: Logger(label: "webhook-test", factory: { _ in SwiftLogNoOpLogHandler() }),
             holdDuration: .milliseconds(100),
             batchWindow: .milliseconds(20),
             delivery: .init(requestTimeout: .seconds(5), initialBackoff: .milliseconds(50))

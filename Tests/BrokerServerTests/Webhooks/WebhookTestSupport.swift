@@ -56,7 +56,7 @@ extension WebhookDispatcher {
     ) -> WebhookDispatcher {
         WebhookDispatcher(
             apps: apps,
-            logger: Logger(label: "webhook-test"),
+            logger: Logger(label: "webhook-test", factory: { _ in SwiftLogNoOpLogHandler() }),
             holdDuration: holdDuration,
             batchWindow: batchWindow,
             delivery: delivery,
