@@ -1,3 +1,5 @@
+import Foundation
+
 extension Config {
     /// Shown in place of every secret, whatever its length, so the summary can go
     /// to logs and CI output without revealing even how long a secret is.
@@ -43,7 +45,7 @@ extension Config {
             // Only when configured, so an app without webhooks adds no lines.
             for (index, webhook) in app.webhooks.enumerated() {
                 let events = webhook.eventTypes.sorted().joined(separator: ", ")
-                lines.append("\(prefix).webhooks[\(index)]: \(webhook.url) (\(events))")
+                lines.append("\(prefix).webhooks[\(index)]: \(Self.redacted(webhook.url)) (\(events))")
             }
         }
         return lines
@@ -56,5 +58,17 @@ extension Config {
     /// An empty list allows every origin, so say so rather than print nothing.
     private static func describe(_ allowedOrigins: [String]) -> String {
         allowedOrigins.isEmpty ? "any" : allowedOrigins.joined(separator: ", ")
+    }
+
+    /// A webhook URL without its user info and query, where tokens tend to live: the
+    /// summary goes to logs and terminals.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "********" }
+        if components.user != nil || components.password != nil {
+            components.user = "********"
+            components.password = nil
+        }
+        if components.query != nil { components.query = "********" }
+        return components.string ?? "********"
     }
 }

@@ -117,4 +117,20 @@ import Testing
         #expect(summary.firstIndex(of: "apps[0].webhooks[1]: http://h:8080/two (client_event)")! + 1
             == summary.firstIndex(of: "apps[1].id: 2")!)
     }
+
+    @Test func summaryHidesCredentialsAndQueryOfAWebhookURL() throws {
+        let config = try load(
+            """
+            apps:
+              - id: "1"
+                key: a
+                secret: s
+                webhooks:
+                  - { url: "https://hook:p4ss@h/in?token=t0ken", event_types: [client_event] }
+            """
+        )
+        let line = try #require(config.summary.first { $0.contains(".webhooks") })
+        #expect(!line.contains("p4ss") && !line.contains("t0ken") && !line.contains("hook:"))
+        #expect(line.hasPrefix("apps[0].webhooks[0]: https://"))
+    }
 }
