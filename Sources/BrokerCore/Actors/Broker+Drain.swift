@@ -1,7 +1,7 @@
+import CoreMetrics
 public import Logging
 public import NIOCore
 import Synchronization
-import CoreMetrics
 
 /// Graceful draining on deploy (DESIGN.md, "Limits live in the hierarchy": Broker).
 ///

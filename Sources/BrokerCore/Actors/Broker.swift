@@ -1,10 +1,10 @@
 public import Backbone
 public import BrokerConfig
+import CoreMetrics
+public import Logging
 public import NIOCore
 public import PusherProtocol
-public import Logging
 import Synchronization
-import CoreMetrics
 
 /// The root of a node: its shards, its apps and its link to the cluster.
 ///

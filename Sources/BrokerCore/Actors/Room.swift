@@ -1,6 +1,6 @@
+import CoreMetrics
 import NIOCore
 import PusherProtocol
-import CoreMetrics
 
 /// The subscribers of one channel of one app on one shard.
 ///

@@ -1,8 +1,8 @@
+import Backbone
+import CoreMetrics
+import Logging
 public import NIOCore
 import PusherProtocol
-import Backbone
-import Logging
-import CoreMetrics
 
 /// Everything that lives on one event loop: its connections and their rooms.
 ///

@@ -1,7 +1,7 @@
 import Backbone
+import BrokerConfig
 import BrokerCore
 import CoreMetrics
-import BrokerConfig
 import Foundation
 import NIOCore
 import NIOHTTP1

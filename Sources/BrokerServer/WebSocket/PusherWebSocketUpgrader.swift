@@ -1,10 +1,10 @@
+import BrokerConfig
+import BrokerCore
 import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import BrokerConfig
-import BrokerCore
 
 /// Upgrades `GET /app/{key}` to a WebSocket carrying the Pusher protocol (RFC 6455 §4.2).
 ///
