@@ -266,3 +266,13 @@ public struct WebhookConfiguration: Sendable, Equatable {
         self.eventTypes = eventTypes
     }
 }
+
+/// Printed or logged by accident (a `String(describing:)` of something holding a
+/// config), an app never shows its secret, and a webhook never its URL's credentials.
+extension AppConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String {
+        "AppConfiguration(id: \(self.id), key: \(self.key), secret: ********, webhooks: \(self.webhooks.count))"
+    }
+
+    public var debugDescription: String { self.description }
+}

@@ -129,3 +129,11 @@ public struct Server: Service {
         try pipeline.addHandlers([responseEncoder, requestDecoder, deadline, pipelining, errors, upgrade, api])
     }
 }
+
+/// ServiceLifecycle logs its services by description: name the listener, never dump the
+/// config it holds (app secrets, webhook URLs).
+extension Server: CustomStringConvertible {
+    public var description: String {
+        "Server(\(self.configuration.server.host):\(self.configuration.server.port), tls: \(self.tls != nil ? "on" : "off"))"
+    }
+}

@@ -89,8 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
         var services: [any Service] = webhooks.map { [$0] } ?? []
-        services += [broker, server]
-        if let tls = server.tls { services.append(CertificateReloadService(store: tls, logger: logger)) }
+        services += [broker, server, CertificateReloadService(store: server.tls, logger: logger)]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

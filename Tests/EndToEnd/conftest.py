@@ -83,7 +83,7 @@ def render_config(limits: dict | None = None, apps: list[dict] | None = None, ex
 class SwitchboardProcess(Server):
     """A running switchboard process; stdout/stderr are drained by threads."""
 
-    def __init__(self, limits=None, apps=None, extra="", server=None):
+    def __init__(self, limits=None, apps=None, extra="", server=None, args=()):
         self.limits = dict(DEFAULT_LIMITS)
         self.limits.update(limits or {})
         self.apps = [dict(a) for a in (apps or APPS)]
@@ -102,7 +102,7 @@ class SwitchboardProcess(Server):
                 f"switchboard binary not found at {binary}; run `swift build` or set SWITCHBOARD_BIN"
             )
         self.proc = subprocess.Popen(
-            [str(binary), "serve", "--config", str(self.config_path)],
+            [str(binary), "serve", "--config", str(self.config_path), *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -254,8 +254,9 @@ def switchboard(request):
     """Factory: start a dedicated server with other limits/apps for this test."""
     started: list[SwitchboardProcess] = []
 
-    def start(limits=None, apps=None, extra="", server=None) -> SwitchboardProcess:
-        srv = SwitchboardProcess(limits=limits, apps=apps, extra=extra, server=server)
+    def start(limits=None, apps=None, extra="", server=None, args=()) -> SwitchboardProcess:
+        """`args` are extra command-line arguments to `serve` (e.g. --log-format json)."""
+        srv = SwitchboardProcess(limits=limits, apps=apps, extra=extra, server=server, args=args)
         started.append(srv)
         _watch(request, srv, f"dedicated server #{len(started)}")
         return srv

@@ -6,11 +6,14 @@
   shipped files. (Config/cluster/node-*.yaml use the NATS backbone, which does not
   exist yet: they are checked as YAML only, not with check-config.)
 - Config/switchboard.service has the settings a graceful drain depends on.
+- Config/grafana-dashboard.json queries only series a running node's /metrics exposes.
 """
 
 from __future__ import annotations
 
 import configparser
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -89,3 +92,89 @@ def test_systemd_unit_allows_the_drain_to_finish():
     assert "EnvironmentFile" in svc
     dev = yaml.safe_load((CONFIG / "switchboard.yaml").read_text())
     assert int(svc["TimeoutStopSec"]) > dev["drain"]["grace_seconds"]
+
+
+DASHBOARD = CONFIG / "grafana-dashboard.json"
+METRIC_NAME_RE = re.compile(r"\bswitchboard_[a-zA-Z0-9_]+")
+
+
+def dashboard_queries(dashboard: dict) -> list[tuple[str, str]]:
+    """(where, PromQL) for every panel target (rows included) and every query variable."""
+    found = []
+
+    def walk(panels):
+        for panel in panels:
+            for target in panel.get("targets", []):
+                if "expr" in target:
+                    found.append((f"panel {panel.get('title')!r} {target.get('refId')}", target["expr"]))
+            walk(panel.get("panels", []))
+
+    walk(dashboard.get("panels", []))
+    for var in dashboard.get("templating", {}).get("list", []):
+        if var.get("type") == "query":
+            q = var.get("query")
+            found.append((f"variable {var['name']!r}", q.get("query", "") if isinstance(q, dict) else q or ""))
+    return found
+
+
+def test_grafana_dashboard_queries_only_metrics_the_server_exposes(switchboard):
+    import requests
+
+    from helpers import PusherWS, wait_until
+    from test_metrics import parse_metrics
+
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert 36 <= dashboard["schemaVersion"] <= 41, dashboard["schemaVersion"]
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["DS_PROMETHEUS"]["type"] == "datasource"
+    assert variables["DS_PROMETHEUS"]["query"] == "prometheus"
+
+    # A node with webhooks (their counters exist only then) that has answered HTTP
+    # requests (the request counters and histogram exist once a route was used) and
+    # seen a socket close (closed_total has a series per close code seen).
+    srv = switchboard(apps=[{"id": "1", "key": "app-key", "secret": "app-secret",
+                             "webhooks": [{"url": "http://127.0.0.1:9/hook", "event_types": ["channel_occupied"]}]}])
+    requests.get(f"{srv.http_base}/metrics", timeout=5)
+    client = PusherWS.connect(srv)
+    client.ws.close(code=1000)
+    wait_until(lambda: "switchboard_connections_closed_total{" in
+               requests.get(f"{srv.http_base}/metrics", timeout=5).text, what="a closed_total series")
+    text = requests.get(f"{srv.http_base}/metrics", timeout=5).text
+    exposed = {name for name, _ in parse_metrics(text)}
+
+    queries = dashboard_queries(dashboard)
+    assert len(queries) >= 10, queries
+    used = set()
+    for where, expr in queries:
+        names = set(METRIC_NAME_RE.findall(expr))
+        assert names, f"{where}: no switchboard_ metric in {expr!r}"
+        unknown = names - exposed
+        assert not unknown, f"{where}: {sorted(unknown)} not exposed by /metrics (expr {expr!r})"
+        used |= names
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            assert target.get("datasource", {}).get("uid") == "${DS_PROMETHEUS}", (panel["title"], target)
+        if panel["type"] != "row":
+            assert panel["datasource"]["uid"] == "${DS_PROMETHEUS}", panel["title"]
+
+    # The brief's panels are all there.
+    for name in ("switchboard_connections", "switchboard_connections_opened_total",
+                 "switchboard_connections_closed_total", "switchboard_messages_out_total",
+                 "switchboard_messages_in_total", "switchboard_refusals_total",
+                 "switchboard_slow_consumer_closes_total", "switchboard_http_requests_total",
+                 "switchboard_http_request_duration_seconds_bucket", "switchboard_webhook_deliveries_total",
+                 "switchboard_webhook_failures_total", "switchboard_backbone_connected", "switchboard_draining"):
+        assert name in used, f"no panel queries {name}"
+    exprs = [e for _, e in queries]
+    assert any("rate(switchboard_messages_out_total" in e and "[1m]" in e for e in exprs)
+    assert "histogram_quantile(0.99, sum by (le, route) " \
+           "(rate(switchboard_http_request_duration_seconds_bucket[5m])))" in exprs
+
+
+def test_grafana_dashboard_panels_have_unique_ids_and_fit_the_grid():
+    dashboard = json.loads(DASHBOARD.read_text())
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), ids
+    for p in dashboard["panels"]:
+        g = p["gridPos"]
+        assert 0 <= g["x"] and g["x"] + g["w"] <= 24, (p["title"], g)

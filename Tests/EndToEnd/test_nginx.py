@@ -169,6 +169,20 @@ def test_websocket_and_http_api_work_through_nginx(nginx):
     assert " 101 " in access, f"no upgraded request in nginx's access log:\n{access}"
 
 
+def pysher_subscribe(client, channel_name: str, bindings: dict):
+    """pysher's own `subscribe` sends pusher:subscribe before it registers the channel
+    (and the caller can bind only after it returns), so a fast subscription_succeeded
+    is dropped now and then. This registers the channel with its callbacks first."""
+    from pysher.channel import Channel
+
+    channel = Channel(channel_name, client.connection)
+    for event, callback in bindings.items():
+        channel.bind(event, callback)
+    client.channels[channel_name] = channel
+    client.connection.send_event("pusher:subscribe", {"channel": channel_name})
+    return channel
+
+
 def test_pysher_works_through_nginx(nginx):
     import json
     import logging
@@ -187,9 +201,10 @@ def test_pysher_works_through_nginx(nginx):
         assert json.loads(established.get(timeout=5))["socket_id"]
         channel_name = unique("pysher-nginx-")
         subscribed = queue.Queue()
-        channel = client.subscribe(channel_name)
-        channel.bind("pusher_internal:subscription_succeeded", lambda *a: subscribed.put(True))
-        channel.bind("via-nginx", lambda data: got.put(data))
+        pysher_subscribe(client, channel_name, {
+            "pusher_internal:subscription_succeeded": lambda *a: subscribed.put(True),
+            "via-nginx": lambda data: got.put(data),
+        })
         subscribed.get(timeout=5)
         make_sdk(proxy, "1").trigger(channel_name, "via-nginx", {"ok": True})
         assert json.loads(got.get(timeout=5)) == {"ok": True}

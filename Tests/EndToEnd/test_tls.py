@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
+import signal
+import socket
 import ssl
+import time
 
 import pytest
 import requests
@@ -22,14 +26,14 @@ from pusher.requests import RequestsBackend
 from websockets.sync.client import connect as ws_connect
 
 import pusher
-from helpers import ENCRYPTION_MASTER_KEY_B64, PusherWS, unique
+from helpers import ENCRYPTION_MASTER_KEY_B64, PusherWS, unique, wait_until
 
 WS_QUERY = "protocol=7&client=js&version=8.4.0&flash=false"
 
 
-def make_self_signed(directory):
+def make_self_signed(directory, common_name="switchboard-e2e"):
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "switchboard-e2e")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
         x509.CertificateBuilder()
@@ -135,3 +139,133 @@ def test_client_without_the_certificate_fails_verification(tls_server):
         ws_connect(f"wss://{srv.host}:{srv.port}/app/app-key?{WS_QUERY}", ssl=ssl.create_default_context(),
                    open_timeout=5, proxy=None)
 
+
+
+# ---------------------------------------------------------------------------
+# Certificate reload on SIGHUP
+
+
+def served_certificate(srv) -> x509.Certificate:
+    """The certificate a new TLS handshake gets (no verification: just look at it)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((srv.host, srv.port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            der = tls.getpeercert(binary_form=True)
+    return x509.load_der_x509_certificate(der)
+
+
+def common_name(cert: x509.Certificate) -> str:
+    return cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+
+
+def wait_served(srv, name: str, timeout: float = 5.0):
+    return wait_until(lambda: common_name(served_certificate(srv)) == name, timeout=timeout,
+                      what=f"new handshakes to get the certificate {name!r}")
+
+
+def test_sighup_reloads_the_certificate_for_new_connections_and_keeps_old_ones(switchboard, tmp_path):
+    dir_a, dir_b = tmp_path / "a", tmp_path / "b"
+    dir_a.mkdir()
+    dir_b.mkdir()
+    cert_a, key_a = make_self_signed(dir_a, "cert-a")
+    cert_b, key_b = make_self_signed(dir_b, "cert-b")
+    live_cert, live_key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    live_cert.write_bytes(cert_a.read_bytes())
+    live_key.write_bytes(key_a.read_bytes())
+    srv = switchboard(server={"tls": {"cert_file": str(live_cert), "key_file": str(live_key)}})
+
+    assert common_name(served_certificate(srv)) == "cert-a"
+    old = wss_connect(srv, cert_a)
+    try:
+        channel = unique("tls-reload-")
+        old.subscribe_ok(channel)
+
+        # Renewal: both files replaced, then SIGHUP (what a certbot deploy hook does).
+        live_cert.write_bytes(cert_b.read_bytes())
+        live_key.write_bytes(key_b.read_bytes())
+        mark = srv.stderr_mark()
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        wait_until(lambda: "TLS certificate reloaded" in srv.stderr_since(mark), what="the reload log line")
+        assert srv.alive(), f"switchboard exited with {srv.proc.returncode} on SIGHUP"
+        assert common_name(served_certificate(srv)) == "cert-b"
+
+        # A client that trusts only B now verifies; one that trusts only A does not.
+        new = wss_connect(srv, cert_b)
+        try:
+            new.ping_pong()
+        finally:
+            new.close()
+        with pytest.raises(ssl.SSLCertVerificationError):
+            wss_connect(srv, cert_a)
+
+        # The connection made with A is untouched and still gets events.
+        old.ping_pong()
+        assert tls_sdk(srv, cert_b).trigger(channel, "after-reload", {"n": 1}) == {}
+        assert old.expect("after-reload", channel=channel)["data"] == {"n": 1}
+
+        # A broken file: the reload fails, is logged at error, and B stays in use.
+        live_cert.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n")
+        mark = srv.stderr_mark()
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        log = wait_until(lambda: (lambda t: t if "reload failed" in t else None)(srv.stderr_since(mark)),
+                         what="an error log line for the failed reload")
+        assert any(" error " in line and "reload failed" in line for line in log.splitlines()), log
+        assert srv.alive(), f"switchboard exited with {srv.proc.returncode} on SIGHUP with a broken file"
+        assert common_name(served_certificate(srv)) == "cert-b"
+        again = wss_connect(srv, cert_b)
+        again.ping_pong()
+        again.close()
+        old.ping_pong()
+    finally:
+        old.close()
+
+
+def test_sighup_with_a_key_that_does_not_match_the_certificate_keeps_the_old_pair(switchboard, tmp_path):
+    dir_a, dir_b = tmp_path / "a", tmp_path / "b"
+    dir_a.mkdir()
+    dir_b.mkdir()
+    cert_a, key_a = make_self_signed(dir_a, "cert-a")
+    cert_b, _ = make_self_signed(dir_b, "cert-b")
+    live_cert, live_key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    live_cert.write_bytes(cert_a.read_bytes())
+    live_key.write_bytes(key_a.read_bytes())
+    srv = switchboard(server={"tls": {"cert_file": str(live_cert), "key_file": str(live_key)}})
+    assert common_name(served_certificate(srv)) == "cert-a"
+
+    # Half a renewal: the certificate is new but the key is still A's.
+    live_cert.write_bytes(cert_b.read_bytes())
+    mark = srv.stderr_mark()
+    os.kill(srv.proc.pid, signal.SIGHUP)
+    wait_until(lambda: "TLS certificate" in srv.stderr_since(mark), what="a reload log line")
+    assert "reload failed" in srv.stderr_since(mark), srv.stderr_since(mark)
+    client = wss_connect(srv, cert_a)
+    try:
+        client.ping_pong()
+    finally:
+        client.close()
+
+
+def test_sighup_right_after_start_does_not_stop_the_server(switchboard, tmp_path):
+    """A renewal hook may fire while the node is starting: the signal must not take the
+    default action (terminate) before the reload service traps it."""
+    cert, key = make_self_signed(tmp_path)
+    for _ in range(3):
+        srv = switchboard(server={"tls": {"cert_file": str(cert), "key_file": str(key)}})
+        os.kill(srv.proc.pid, signal.SIGHUP)
+        time.sleep(0.3)
+        assert srv.alive(), f"switchboard exited with {srv.proc.returncode} on a SIGHUP right after start"
+        wss_connect(srv, cert).close()
+        srv.stop()
+
+
+def test_sighup_without_tls_does_not_stop_the_server(switchboard):
+    """`systemctl reload` or a shared renewal hook may send SIGHUP to a node without TLS."""
+    srv = switchboard()
+    os.kill(srv.proc.pid, signal.SIGHUP)
+    time.sleep(0.5)
+    assert srv.alive(), f"switchboard exited with {srv.proc.returncode} on SIGHUP (no TLS configured)"
+    client = PusherWS.connect(srv)
+    client.ping_pong()
+    client.close()

@@ -80,7 +80,7 @@ actor Room {
         // Counted once per broadcast, not per delivery: one atomic add on the hot path.
         let delivered = self.subscribers.count - (excluded.flatMap { self.indexBySocket[$0] } == nil ? 0 : 1)
         self.metrics.messagesOut.increment(by: Int64(delivered))
-        self.metrics.bytesOut.increment(by: Int64(delivered * frame.byteCount))
+        self.metrics.bytesOut.increment(by: Int64(delivered * frame.payloadByteCount))
     }
 }
 

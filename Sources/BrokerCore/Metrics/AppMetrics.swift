@@ -46,7 +46,8 @@ public final class AppMetrics: Sendable {
         self.clientEvents = Counter(label: "switchboard_client_events_total", dimensions: app)
         self.slowConsumerCloses = Counter(label: "switchboard_slow_consumer_closes_total", dimensions: app)
         self.refusals = Dictionary(
-            uniqueKeysWithValues: RefusalReason.allCases.map {
+            // Unknown keys belong to no app: the node counts those (`NodeMetrics`).
+            uniqueKeysWithValues: RefusalReason.allCases.filter { $0 != .unknownApp }.map {
                 ($0, Counter(label: "switchboard_refusals_total", dimensions: app + [("limit", $0.rawValue)]))
             }
         )

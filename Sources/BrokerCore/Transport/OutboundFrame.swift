@@ -11,6 +11,9 @@ public struct OutboundFrame: Sendable {
     public let buffer: ByteBuffer
 
     public var byteCount: Int { self.buffer.readableBytes }
+    /// The application data's length, without the frame header: what the byte metrics
+    /// count, in and out alike.
+    public let payloadByteCount: Int
 
     /// The frame's application data, for the rare reader that must look inside.
     var payload: [UInt8] {
@@ -31,6 +34,7 @@ public struct OutboundFrame: Sendable {
         var buffer = allocator.buffer(capacity: payload.readableBytes + Self.maximumHeaderLength)
         Self.writeHeader(opcode: 0x1, length: payload.readableBytes, into: &buffer)
         var payload = payload
+        self.payloadByteCount = payload.readableBytes
         buffer.writeBuffer(&payload)
         self.buffer = buffer
     }
@@ -41,6 +45,7 @@ public struct OutboundFrame: Sendable {
         Self.writeHeader(opcode: 0x1, length: payload.count, into: &buffer)
         buffer.writeBytes(payload)
         self.buffer = buffer
+        self.payloadByteCount = payload.count
     }
 
     /// A close frame; the reason is cut to fit the 125-byte control frame limit, at a
@@ -57,20 +62,22 @@ public struct OutboundFrame: Sendable {
         Self.writeHeader(opcode: 0x8, length: 2 + reasonBytes.count, into: &buffer)
         buffer.writeInteger(code)
         buffer.writeBytes(reasonBytes)
-        return OutboundFrame(buffer: buffer)
+        return OutboundFrame(buffer: buffer, payloadByteCount: 2 + reasonBytes.count)
     }
 
     /// The answer to an RFC 6455 ping, echoing its application data.
     public static func pong(echoing data: ByteBuffer) -> OutboundFrame {
         var data = data
-        var buffer = ByteBufferAllocator().buffer(capacity: 2 + data.readableBytes)
-        Self.writeHeader(opcode: 0xA, length: data.readableBytes, into: &buffer)
+        let length = data.readableBytes
+        var buffer = ByteBufferAllocator().buffer(capacity: 2 + length)
+        Self.writeHeader(opcode: 0xA, length: length, into: &buffer)
         buffer.writeBuffer(&data)
-        return OutboundFrame(buffer: buffer)
+        return OutboundFrame(buffer: buffer, payloadByteCount: length)
     }
 
-    private init(buffer: ByteBuffer) {
+    private init(buffer: ByteBuffer, payloadByteCount: Int) {
         self.buffer = buffer
+        self.payloadByteCount = payloadByteCount
     }
 
     private static let maximumHeaderLength = 10
