@@ -93,7 +93,7 @@ struct SlowConsumerWatch: Sendable {
     var maximumSendQueueBytes = 0
 
     /// Reading the TCP table costs the generator a few milliseconds with thousands of sockets.
-    private static let probeInterval = TimeAmount.milliseconds(200)
+    private static let probeInterval = TimeAmount.seconds(1)
 
     /// Returns when the socket closes or the task is cancelled.
     static func watch(_ probe: SocketStateProbe, since start: NIODeadline) async -> SlowConsumerWatch {
