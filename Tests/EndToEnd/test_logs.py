@@ -135,3 +135,22 @@ def test_app_secret_never_appears_in_the_log_during_signed_traffic(switchboard, 
              if SECRET in json.dumps(r)]
     assert not leaks, f"the app secret is in these log lines (message, keys): {leaks}"
     assert SECRET not in srv.stderr_since(0)
+
+
+def test_connect_refusals_are_logged_once_per_code_per_window(switchboard):
+    """A client retrying an unknown key in a loop yields one info line, not one per try."""
+    srv = json_server(switchboard)
+    for _ in range(5):
+        ws = PusherWS.connect(srv, key="no-such-key", handshake=False)
+        ws.expect_close()
+        ws.close()
+    lines = wait_until(
+        lambda: [r for r in log_records(srv) if r["message"] == "connection refused"] or None,
+        what="a connection refused line",
+    )
+    time.sleep(0.3)
+    lines = [r for r in log_records(srv) if r["message"] == "connection refused"]
+    assert len(lines) == 1, lines
+    assert lines[0]["level"] == "info", lines[0]
+    assert lines[0]["close.code"] == "4001", lines[0]
+    assert lines[0]["app.key"] == "no-such-key", lines[0]

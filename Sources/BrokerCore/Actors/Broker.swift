@@ -21,6 +21,7 @@ public actor Broker: BackboneReceiver {
     public nonisolated let eventSink: (any ChannelEventSink)?
     private nonisolated let shardByLoop: [ObjectIdentifier: Shard]
     private let logger: Logger
+    private nonisolated let refusals: RefusalLog
     private var isRunning = false
     /// Open sockets on this node, for ``Limits/maxConnections``.
     private nonisolated let connectionTotal = Atomic<Int>(0)
@@ -37,6 +38,7 @@ public actor Broker: BackboneReceiver {
     ) {
         precondition(!eventLoops.isEmpty, "a broker needs at least one event loop")
         self.eventSink = eventSink
+        self.refusals = RefusalLog(logger: logger)
         let occupancy = ChannelOccupancy(sink: eventSink)
         self.apps = apps ?? AppRegistry(configuration: configuration)
         self.limits = configuration.limits
@@ -68,6 +70,7 @@ public actor Broker: BackboneReceiver {
         guard !self.isRunning else { return }
         try await self.backbone.start(receiver: self)
         self.metrics.backboneConnected.record(1)
+        self.logger.info("backbone connected", metadata: ["backbone": "\(type(of: self.backbone))"])
         let period = Self.sweepPeriod([self.limits] + self.apps.all.map(\.limits))
         for shard in self.shards {
             shard.enqueue { $0.startSweeping(every: period) }
@@ -179,6 +182,12 @@ public actor Broker: BackboneReceiver {
         app.metrics.connectionsOpened.increment()
         app.metrics.connections.increment()
         return nil
+    }
+
+    /// A socket refused before it became a connection, logged at most once per close
+    /// code per ten seconds.
+    public nonisolated func logRefusal(code: PusherCode, reason: String, appKey: String) {
+        self.refusals.refused(code: code, reason: reason, appKey: appKey)
     }
 
     nonisolated func release(_ app: App) {

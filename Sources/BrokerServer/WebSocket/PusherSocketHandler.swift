@@ -195,6 +195,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     /// Refuses a socket before it becomes a connection: `pusher:error` then the close code.
     private func refuse(_ code: PusherCode, _ message: String) {
+        self.broker.logRefusal(code: code, reason: message, appKey: self.appKey)
         self.write(OutboundFrame(event: .error(code: code, message: message)))
         self.closeSocket(code: code.rawValue, reason: message)
     }
