@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from helpers import PusherWS, make_sdk, unique
-from test_nginx import (PROXIES, Proxied, check_pubsub_through, find_binary, free_port, pysher_subscribe, stop,
+from test_nginx import (PROXIES, Proxied, check_pubsub_through, check_pysher_through, find_binary, free_port, stop,
                         wait_proxy_ready)
 
 GLOBAL_OPTIONS = """{
@@ -113,29 +113,4 @@ def test_private_channel_and_client_events_flow_both_ways_through_caddy(caddy):
 
 
 def test_pysher_works_through_caddy(caddy):
-    import json
-    import logging
-    import queue
-
-    import pysher
-
-    proxy, _ = caddy
-    client = pysher.Pusher("app-key", custom_host=proxy.host, port=proxy.port, secure=False,
-                           log_level=logging.WARNING, reconnect_interval=1)
-    got = queue.Queue()
-    established = queue.Queue()
-    client.connection.bind("pusher:connection_established", lambda data: established.put(data))
-    client.connect()
-    try:
-        assert json.loads(established.get(timeout=5))["socket_id"]
-        channel_name = unique("pysher-caddy-")
-        subscribed = queue.Queue()
-        pysher_subscribe(client, channel_name, {
-            "pusher_internal:subscription_succeeded": lambda *a: subscribed.put(True),
-            "via-caddy": lambda data: got.put(data),
-        })
-        subscribed.get(timeout=5)
-        make_sdk(proxy, "1").trigger(channel_name, "via-caddy", {"ok": True})
-        assert json.loads(got.get(timeout=5)) == {"ok": True}
-    finally:
-        client.disconnect(timeout=1)
+    check_pysher_through(caddy[0], "caddy")

@@ -183,14 +183,15 @@ def pysher_subscribe(client, channel_name: str, bindings: dict):
     return channel
 
 
-def test_pysher_works_through_nginx(nginx):
+def check_pysher_through(proxy, name: str):
+    """pysher connects through the proxy, subscribes, and receives an SDK event sent
+    through the same proxy."""
     import json
     import logging
     import queue
 
     import pysher
 
-    proxy, _ = nginx
     client = pysher.Pusher("app-key", custom_host=proxy.host, port=proxy.port, secure=False,
                            log_level=logging.WARNING, reconnect_interval=1)
     got = queue.Queue()
@@ -199,17 +200,21 @@ def test_pysher_works_through_nginx(nginx):
     client.connect()
     try:
         assert json.loads(established.get(timeout=5))["socket_id"]
-        channel_name = unique("pysher-nginx-")
+        channel_name = unique(f"pysher-{name}-")
         subscribed = queue.Queue()
         pysher_subscribe(client, channel_name, {
             "pusher_internal:subscription_succeeded": lambda *a: subscribed.put(True),
-            "via-nginx": lambda data: got.put(data),
+            f"via-{name}": lambda data: got.put(data),
         })
         subscribed.get(timeout=5)
-        make_sdk(proxy, "1").trigger(channel_name, "via-nginx", {"ok": True})
+        make_sdk(proxy, "1").trigger(channel_name, f"via-{name}", {"ok": True})
         assert json.loads(got.get(timeout=5)) == {"ok": True}
     finally:
         client.disconnect(timeout=1)
+
+
+def test_pysher_works_through_nginx(nginx):
+    check_pysher_through(nginx[0], "nginx")
 
 
 # ---------------------------------------------------------------------------
