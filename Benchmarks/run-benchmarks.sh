@@ -84,10 +84,13 @@ bench idle --connections 1000
 bench idle --connections 5000
 bench fanout --connections 1000 --rate 50 --duration 10
 bench fanout --connections 1000 --rate 0 --duration 10
-# The slow consumer must receive enough to fill the server's kernel send buffer (about
-# 2.8 MB on loopback with the default tcp_wmem) before the server's own 1 MiB outbound
-# budget even starts to count: 8 KiB events at 100/s give it 800 KB/s. 250 healthy
-# subscribers keep the total (200 MB/s) within what one generator core can read.
+# The limits issue's case: one reader that never reads among 1,000 at 50 events/s;
+# healthy p99 against the same run without it.
+bench slow-consumer --connections 1000 --rate 50 --duration 10 --compare-baseline
+# To see the slow socket shed, it must receive enough to fill the server's kernel send
+# buffer (about 2.8 MB on loopback with the default tcp_wmem) before the server's own
+# 1 MiB outbound budget even starts to count: 8 KiB events at 100/s give it 800 KB/s.
+# 250 healthy subscribers keep the total (200 MB/s) within what one generator core reads.
 bench slow-consumer --connections 250 --rate 100 --size 8192 --duration 15 --compare-baseline
 bench channels --channels 1000 --rate 5000 --duration 10
 
