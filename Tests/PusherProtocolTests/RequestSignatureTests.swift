@@ -34,6 +34,13 @@ struct RequestSignatureTests {
         timestampWindowSeconds: 600
     )
 
+    /// Verifies a `POST /apps/3/events` carrying the docs' body, at the docs' time.
+    private func verifyDocsEventsPost(_ query: [(name: String, value: String)]) -> RequestSignatureError? {
+        self.verifier.verify(
+            method: "POST", path: "/apps/3/events", query: query, body: HTTPDocsVector.body, now: HTTPDocsVector.timestamp
+        )
+    }
+
     @Test("the HTTP API worked example from the Pusher docs verifies")
     func docsVectorVerifies() {
         let failure = self.verifier.verify(
@@ -94,13 +101,7 @@ struct RequestSignatureTests {
     func nonNumericTimestampIsRefused() {
         var query = HTTPDocsVector.query()
         query[1].value = "yesterday"
-        let failure = self.verifier.verify(
-            method: "POST",
-            path: "/apps/3/events",
-            query: query,
-            body: HTTPDocsVector.body,
-            now: HTTPDocsVector.timestamp
-        )
+        let failure = self.verifyDocsEventsPost(query)
         #expect(failure == .staleTimestamp(windowSeconds: 600))
     }
 
@@ -123,13 +124,7 @@ struct RequestSignatureTests {
         let parameters = ["auth_key": PusherDocsVector.key, "auth_timestamp": "1353088179", "auth_version": "1.0"]
         let signature = self.verifier.sign(method: "POST", path: "/apps/3/events", parameters: parameters)
         let query = parameters.map { (name: $0.key, value: $0.value) } + [("auth_signature", signature)]
-        let failure = self.verifier.verify(
-            method: "POST",
-            path: "/apps/3/events",
-            query: query,
-            body: HTTPDocsVector.body,
-            now: HTTPDocsVector.timestamp
-        )
+        let failure = self.verifyDocsEventsPost(query)
         #expect(failure == .missingBodyMD5)
     }
 
@@ -224,13 +219,7 @@ struct RequestSignatureTests {
     )
     func missingAuthParameterIsRefused(name: String) {
         let query = HTTPDocsVector.query().filter { $0.name != name }
-        let failure = self.verifier.verify(
-            method: "POST",
-            path: "/apps/3/events",
-            query: query,
-            body: HTTPDocsVector.body,
-            now: HTTPDocsVector.timestamp
-        )
+        let failure = self.verifyDocsEventsPost(query)
         #expect(failure == .missingParameters)
     }
 
