@@ -83,6 +83,14 @@ public struct BackboneEvent: Sendable {
         self.excludedSocket = excludedSocket
         self.isCached = isCached
     }
+
+    /// Encodes `event` once into the payload every node will frame.
+    public init(app: String, channel: String, event: ServerEvent, excludedSocket: SocketID?, isCached: Bool) {
+        let encoded = event.encoded
+        var payload = ByteBufferAllocator().buffer(capacity: encoded.count)
+        payload.writeBytes(encoded)
+        self.init(app: app, channel: channel, payload: payload, excludedSocket: excludedSocket, isCached: isCached)
+    }
 }
 
 /// The result of ``Backbone/addMember(app:channel:socket:member:maximumMembers:)``.

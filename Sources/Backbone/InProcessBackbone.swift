@@ -109,9 +109,7 @@ public final class InProcessBackbone: Backbone {
     }
 
     private func announce(_ event: ServerEvent, app: String, channel: String, excluding socket: SocketID?) {
-        var payload = ByteBufferAllocator().buffer(capacity: 96)
-        payload.writeBytes(event.encoded)
-        let announcement = BackboneEvent(app: app, channel: channel, payload: payload, excludedSocket: socket, isCached: false)
+        let announcement = BackboneEvent(app: app, channel: channel, event: event, excludedSocket: socket, isCached: false)
         self.receiver.withLockedValue { $0 }?.deliver(announcement)
     }
 

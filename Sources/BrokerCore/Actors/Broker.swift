@@ -91,12 +91,10 @@ public actor Broker: BackboneReceiver {
 
     /// Sends `event` to every subscriber of `channel` in the cluster but `excluded`.
     public nonisolated func publish(app: App, channel: ChannelName, event: ServerEvent, excluding excluded: SocketID?) {
-        var payload = ByteBufferAllocator().buffer(capacity: 128)
-        payload.writeBytes(event.encoded)
         self.metrics.backbonePublished.increment()
         self.backbone.publish(
             BackboneEvent(
-                app: app.id, channel: channel.name, payload: payload, excludedSocket: excluded, isCached: channel.isCache
+                app: app.id, channel: channel.name, event: event, excludedSocket: excluded, isCached: channel.isCache
             )
         )
     }
