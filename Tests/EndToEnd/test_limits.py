@@ -182,35 +182,11 @@ class RawWS:
             pass
 
 
-def closed_by_peer(sock: socket.socket, timeout: float) -> tuple[bool, bytes]:
-    """Read until EOF/reset or `timeout`; (closed?, bytes received)."""
+def read_until(sock: socket.socket, timeout: float, done=lambda got: False) -> tuple[bool, bytes]:
+    """Read until `done(bytes so far)`, EOF/reset, or `timeout`; (closed by peer?, bytes received)."""
     deadline = time.monotonic() + timeout
     got = b""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False, got
-        r, _, _ = select.select([sock], [], [], left)
-        if not r:
-            continue
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, ConnectionAbortedError):
-            return True, got
-        if not chunk:
-            return True, got
-        got += chunk
-
-
-def api_get_channels(srv, app_id="1"):
-    return signed_request(srv, "GET", f"/apps/{app_id}/channels", app_id=app_id)
-
-
-def read_until_status_or_close(sock: socket.socket, timeout: float) -> tuple[bool, bytes]:
-    """Read until an HTTP status line has arrived, EOF/reset, or `timeout`."""
-    deadline = time.monotonic() + timeout
-    got = b""
-    while b"\r\n" not in got:
+    while not done(got):
         left = deadline - time.monotonic()
         if left <= 0:
             return False, got
@@ -225,6 +201,20 @@ def read_until_status_or_close(sock: socket.socket, timeout: float) -> tuple[boo
             return True, got
         got += chunk
     return False, got
+
+
+def closed_by_peer(sock: socket.socket, timeout: float) -> tuple[bool, bytes]:
+    """Read until EOF/reset or `timeout`; (closed?, bytes received)."""
+    return read_until(sock, timeout)
+
+
+def api_get_channels(srv, app_id="1"):
+    return signed_request(srv, "GET", f"/apps/{app_id}/channels", app_id=app_id)
+
+
+def read_until_status_or_close(sock: socket.socket, timeout: float) -> tuple[bool, bytes]:
+    """Read until an HTTP status line has arrived, EOF/reset, or `timeout`."""
+    return read_until(sock, timeout, done=lambda got: b"\r\n" in got)
 
 
 def as_event(payload: bytes) -> Event:
