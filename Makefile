@@ -20,7 +20,7 @@ SWIFT_TEST_FLAGS  ?=
 CONFIG            ?= Config/switchboard.yaml
 
 # Debian packages needed on the machine (add more here as the project grows).
-DEB_PACKAGES ?= python3 python3-venv python3-pip nginx haproxy caddy
+DEB_PACKAGES ?= python3 python3-venv python3-pip pkg-config nginx haproxy caddy nats-server libnats-dev
 
 # The venv is made with Debian's interpreter, not whatever python3 is on PATH.
 SYSTEM_PYTHON ?= /usr/bin/python3
