@@ -1,4 +1,5 @@
 import CNATS
+import NIOCore
 
 /// The connection's JetStream context, from which the key-value buckets are opened.
 /// Owns the `jsCtx` pointer.
@@ -17,8 +18,9 @@ final class JetStreamContext: @unchecked Sendable {
 
     /// Opens `name`, creating it when absent. An existing bucket is used as it is, so
     /// nodes started with different settings do not fight over its configuration.
+    /// - Parameter timeToLive: how long a value lives unless rewritten; zero keeps it.
     /// *Blocking*.
-    func bucket(_ name: String, timeToLive: Int64, history: UInt8 = 1) throws(NATSError) -> KeyValueBucket {
+    func bucket(_ name: String, timeToLive: TimeAmount, history: UInt8 = 1) throws(NATSError) -> KeyValueBucket {
         var store: OpaquePointer?
         var status = js_KeyValue(&store, self.context, name)
         if status == NATS_NOT_FOUND {
@@ -27,13 +29,16 @@ final class JetStreamContext: @unchecked Sendable {
             status = name.withCString { bucket in
                 configuration.Bucket = bucket
                 configuration.History = history
-                configuration.TTL = timeToLive
+                // libnats passes the TTL on as the stream's MaxAge, in nanoseconds.
+                configuration.TTL = timeToLive.nanoseconds
                 configuration.StorageType = js_FileStorage
                 return js_CreateKeyValue(&store, self.context, &configuration)
             }
         }
         guard status == NATS_OK, let store else {
-            throw NATSError("key-value bucket \(name) (nats-server needs JetStream: -js)", status)
+            // A server without JetStream has nobody listening on its API subjects.
+            let hint = status == NATS_NO_RESPONDERS ? " (start nats-server with JetStream: -js)" : ""
+            throw NATSError("key-value bucket \(name)\(hint)", status)
         }
         return KeyValueBucket(store: store, name: name)
     }

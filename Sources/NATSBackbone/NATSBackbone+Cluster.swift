@@ -88,9 +88,9 @@ extension NATSBackbone {
         if let buckets = self.state.withLockedValue({ $0.buckets }) { return buckets }
         let jetStream = try client.jetStream()
         let buckets = Buckets(
-            presence: try jetStream.bucket(ClusterNames.presenceBucket, timeToLive: 0),
-            cache: try jetStream.bucket(ClusterNames.cacheBucket, timeToLive: CachePolicy.timeToLive.nanoseconds / 1_000_000),
-            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: Int64(self.configuration.leaseTTLSeconds) * 1000)
+            presence: try jetStream.bucket(ClusterNames.presenceBucket, timeToLive: .zero),
+            cache: try jetStream.bucket(ClusterNames.cacheBucket, timeToLive: CachePolicy.timeToLive),
+            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: .seconds(Int64(self.configuration.leaseTTLSeconds)))
         )
         self.state.withLockedValue { $0.buckets = buckets }
         return buckets

@@ -103,7 +103,6 @@ public final class NATSBackbone: Backbone {
             $0.client = client
             $0.control = control
         }
-        if client.isConnected { self.connectionEstablished() }
         self.startLeases()
         self.logger.info("NATS backbone started", metadata: ["urls": "\(configuration.urls.map(Config.redacted))"])
     }

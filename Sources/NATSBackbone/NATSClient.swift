@@ -70,9 +70,13 @@ final class NATSClient: @unchecked Sendable {
     /// - Returns: `false` when the event was not accepted and is lost.
     func publish(_ subject: String, _ payload: ByteBuffer, reply: String? = nil) -> Bool {
         payload.withUnsafeReadableBytes { bytes in
-            natsConnection_PublishRequest(
-                self.connection, subject, reply, bytes.baseAddress, Int32(bytes.count)
-            ) == NATS_OK
+            let count = Int32(bytes.count)
+            let status = if let reply {
+                natsConnection_PublishRequest(self.connection, subject, reply, bytes.baseAddress, count)
+            } else {
+                natsConnection_Publish(self.connection, subject, bytes.baseAddress, count)
+            }
+            return status == NATS_OK
         }
     }
 
