@@ -43,6 +43,9 @@ final class ClusterPresence: Sendable {
             }
         } catch .roster(let error) {
             throw error
+        } catch .unavailable {
+            // The lost connection was logged once; each refused join is counted instead.
+            throw .unavailable
         } catch {
             self.logger.warning("presence join failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
             throw .unavailable
@@ -67,6 +70,7 @@ final class ClusterPresence: Sendable {
             }
         } catch {
             self.unsynced.withLockedValue { _ = $0.insert(key) }
+            if case .unavailable = error { return nil }
             self.logger.warning(
                 "presence leave not recorded yet; repaired on the next lease round",
                 metadata: ["channel": "\(channel)", "error": "\(error)"]
@@ -84,6 +88,7 @@ final class ClusterPresence: Sendable {
         do {
             return try self.read(key)?.record.members ?? []
         } catch {
+            if case .unavailable = error { return [] }
             self.logger.warning("presence roster unreadable", metadata: ["channel": "\(channel)", "error": "\(error)"])
             return []
         }

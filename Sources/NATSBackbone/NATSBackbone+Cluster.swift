@@ -71,7 +71,7 @@ extension NATSBackbone {
         let buckets: Buckets
         do {
             buckets = try self.openBuckets(client)
-            try buckets.leases.put(self.nodeID, Array("\(self.nodeID)".utf8))
+            try buckets.leases.put(self.nodeID, Array(self.nodeID.utf8))
         } catch {
             self.logger.error("NATS cluster state unavailable", metadata: ["error": "\(error)"])
             self.receiver?.backboneConnectionChanged(isConnected: false)
