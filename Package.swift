@@ -46,6 +46,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
+        .target(
+            name: "NATSBackbone",
+            dependencies: [
+                "Backbone", "BrokerConfig", "CNATS", "PusherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "BrokerCore",
             dependencies: [
@@ -80,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "BrokerConfig", "BrokerCore", "BrokerServer", "Backbone",
+                "BrokerConfig", "BrokerCore", "BrokerServer", "Backbone", "NATSBackbone",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,6 +131,14 @@ let package = Package(
         ),
         .testTarget(name: "PusherProtocolTests", dependencies: ["PusherProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "BrokerConfigTests", dependencies: ["BrokerConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NATSBackboneTests",
+            dependencies: [
+                "NATSBackbone", "Backbone", "PusherProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [

@@ -1,4 +1,3 @@
-public import NIOCore
 public import PusherProtocol
 
 /// How a node shares events and presence with the rest of the cluster (DESIGN.md, "Backbone").
@@ -36,7 +35,8 @@ public protocol Backbone: Sendable {
     /// channel: a subscriber whose snapshot already lists the user can recognise the
     /// announcement as old, and one whose snapshot does not will still receive it.
     /// - Returns: the roster after the join, and whether this was the user's first socket.
-    /// - Throws: ``PresenceError/channelFull`` when a new user would exceed `maximumMembers`.
+    /// - Throws: ``PresenceError/channelFull`` when a new user would exceed `maximumMembers`,
+    ///   ``PresenceError/unavailable`` when the cluster roster cannot be reached.
     func addMember(
         app: String,
         channel: String,
@@ -52,75 +52,8 @@ public protocol Backbone: Sendable {
 
     /// Every member of a presence channel, in join order.
     func members(app: String, channel: String) async -> [PresenceMember]
-}
 
-/// Where a backbone delivers what the cluster publishes: the node's `Broker`.
-///
-/// Called from whatever thread the backbone runs on; implementations hop to their own
-/// executors and must not block.
-public protocol BackboneReceiver: Sendable {
-    func deliver(_ event: BackboneEvent)
-    func terminateUser(app: String, userID: String)
-}
-
-/// One event on its way to every subscriber of a channel in the cluster.
-///
-/// `payload` is the complete JSON text of the frame (`{"event":…}`), encoded once by the
-/// publishing node; receivers wrap it into a WebSocket frame once per node.
-public struct BackboneEvent: Sendable {
-    public var app: String
-    public var channel: String
-    public var payload: ByteBuffer
-    /// The publisher's own socket, skipped on every node (HTTP `socket_id`, client events).
-    public var excludedSocket: SocketID?
-    /// Whether the channel keeps its last event for new subscribers.
-    public var isCached: Bool
-
-    public init(app: String, channel: String, payload: ByteBuffer, excludedSocket: SocketID?, isCached: Bool) {
-        self.app = app
-        self.channel = channel
-        self.payload = payload
-        self.excludedSocket = excludedSocket
-        self.isCached = isCached
-    }
-
-    /// Encodes `event` once into the payload every node will frame.
-    public init(app: String, channel: String, event: ServerEvent, excludedSocket: SocketID?, isCached: Bool) {
-        let encoded = event.encoded
-        var payload = ByteBufferAllocator().buffer(capacity: encoded.count)
-        payload.writeBytes(encoded)
-        self.init(app: app, channel: channel, payload: payload, excludedSocket: excludedSocket, isCached: isCached)
-    }
-}
-
-/// The result of ``Backbone/addMember(app:channel:socket:member:maximumMembers:)``.
-public struct PresenceJoin: Sendable, Equatable {
-    public var snapshot: PresenceSnapshot
-    public var isFirstSocketOfUser: Bool
-
-    public init(snapshot: PresenceSnapshot, isFirstSocketOfUser: Bool) {
-        self.snapshot = snapshot
-        self.isFirstSocketOfUser = isFirstSocketOfUser
-    }
-}
-
-public enum PresenceError: Error, Sendable, Equatable {
-    case channelFull(maximum: Int)
-}
-
-/// The last event of a cache channel and how much longer it is kept.
-public struct CachedEvent: Sendable {
-    /// The JSON text of the frame, as published.
-    public var payload: ByteBuffer
-    public var timeToLive: TimeAmount
-
-    public init(payload: ByteBuffer, timeToLive: TimeAmount) {
-        self.payload = payload
-        self.timeToLive = timeToLive
-    }
-}
-
-/// How long cache channels keep their last event: Pusher documents 30 minutes.
-public enum CachePolicy {
-    public static let timeToLive = TimeAmount.minutes(30)
+    /// Subscriptions per occupied channel of `app` whose name starts with `prefix`,
+    /// summed over every node that answers within the backbone's request timeout.
+    func occupiedChannels(app: String, prefix: String?) async -> [String: Int]
 }

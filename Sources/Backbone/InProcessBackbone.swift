@@ -26,6 +26,7 @@ public final class InProcessBackbone: Backbone {
 
     public func start(receiver: any BackboneReceiver) async throws {
         self.receiver.withLockedValue { $0 = receiver }
+        receiver.backboneConnectionChanged(isConnected: true)
     }
 
     public func shutdown() async {
@@ -115,5 +116,10 @@ public final class InProcessBackbone: Backbone {
 
     public func members(app: String, channel: String) async -> [PresenceMember] {
         self.rosters.withLockedValue { $0[ChannelKey(app: app, channel: channel)]?.members ?? [] }
+    }
+
+    /// The whole cluster is this node.
+    public func occupiedChannels(app: String, prefix: String?) async -> [String: Int] {
+        await self.receiver.withLockedValue { $0 }?.localOccupancy(app: app, prefix: prefix) ?? [:]
     }
 }

@@ -17,6 +17,9 @@ extension Config {
             "server.trusted_proxies: \(self.server.trustedProxies.isEmpty ? "none" : self.server.trustedProxies.map(\.description).joined(separator: ", "))",
             "backbone.kind: \(self.backbone.kind.rawValue)",
         ]
+        if self.backbone.kind == .nats {
+            lines += self.backbone.summary
+        }
         for (name, property) in Limits.yamlKeys {
             lines.append("limits.\(name): \(self.limits[keyPath: property])")
         }
@@ -62,7 +65,7 @@ extension Config {
 
     /// A webhook URL without its user info and query, where tokens tend to live: the
     /// summary goes to logs and terminals.
-    static func redacted(_ url: String) -> String {
+    public static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url) else { return "********" }
         if components.user != nil || components.password != nil {
             components.user = "********"

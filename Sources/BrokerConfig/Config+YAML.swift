@@ -69,20 +69,6 @@ extension ServerTLSConfiguration {
     }
 }
 
-extension BackboneConfiguration {
-    init(reading reader: MappingReader) throws(ConfigError) {
-        try reader.rejectUnknownKeys(known: ["kind"])
-        self.init()
-        if let name = try reader.string("kind") {
-            guard let kind = Kind(rawValue: name) else {
-                let accepted = Kind.allCases.map(\.rawValue).joined(separator: ", ")
-                throw reader.error(.invalidValue, key: "kind", "unknown backbone kind '\(name)'; accepted: \(accepted)")
-            }
-            self.kind = kind
-        }
-    }
-}
-
 extension DrainConfiguration {
     init(reading reader: MappingReader) throws(ConfigError) {
         try reader.rejectUnknownKeys(known: ["grace_seconds"])

@@ -62,18 +62,26 @@ public struct ServerTLSConfiguration: Sendable, Equatable {
     }
 }
 
-/// `backbone:` — how nodes exchange events. Only the in-process backbone exists in
-/// a single-node build; the kind is an enum so a config naming an unknown kind fails
-/// at load time rather than at the first publish.
+/// `backbone:` — how nodes exchange events. The kind is an enum so a config naming an
+/// unknown kind fails at load time rather than at the first publish.
 public struct BackboneConfiguration: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable, CaseIterable {
         case inProcess = "in-process"
+        case nats
     }
 
     public var kind: Kind
+    /// How this node names itself to the cluster (presence leases, query replies);
+    /// `nil` lets the node pick hostname plus a random suffix at startup, so a
+    /// restarted process never inherits a dead one's lease.
+    public var nodeID: String?
+    /// Only read when `kind` is `nats`.
+    public var nats: NATSConfiguration
 
-    public init(kind: Kind = .inProcess) {
+    public init(kind: Kind = .inProcess, nodeID: String? = nil, nats: NATSConfiguration = .init()) {
         self.kind = kind
+        self.nodeID = nodeID
+        self.nats = nats
     }
 }
 

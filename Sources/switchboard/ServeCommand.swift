@@ -5,6 +5,7 @@ import BrokerCore
 import BrokerServer
 import Logging
 import Metrics
+import NATSBackbone
 import NIOCore
 import NIOPosix
 import Prometheus
@@ -74,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         let broker = Broker(
             configuration: configuration,
             eventLoops: Array(eventLoopGroup.makeIterator()),
-            backbone: Self.makeBackbone(configuration.backbone),
+            backbone: Self.makeBackbone(configuration.backbone, logger: logger),
             apps: apps,
             eventSink: webhooks,
             logger: logger
@@ -137,9 +138,10 @@ struct ServeCommand: AsyncParsableCommand {
         return factory
     }
 
-    private static func makeBackbone(_ configuration: BackboneConfiguration) -> any Backbone {
+    private static func makeBackbone(_ configuration: BackboneConfiguration, logger: Logger) -> any Backbone {
         switch configuration.kind {
         case .inProcess: return InProcessBackbone()
+        case .nats: return NATSBackbone(configuration: configuration.nats, nodeID: configuration.nodeID, logger: logger)
         }
     }
 }

@@ -17,6 +17,7 @@ extension Broker {
     public nonisolated var readiness: Readiness {
         if self.isDraining { return .notReady(reason: "draining") }
         if !self.isListening.load(ordering: .relaxed) { return .notReady(reason: "not listening yet") }
+        if !self.backboneConnected.load(ordering: .relaxed) { return .notReady(reason: "backbone disconnected") }
         return .ready
     }
 

@@ -27,6 +27,7 @@ public actor Broker: BackboneReceiver {
     private nonisolated let connectionTotal = Atomic<Int>(0)
     nonisolated let drainState = Atomic<Bool>(false)
     nonisolated let isListening = Atomic<Bool>(false)
+    nonisolated let backboneConnected = Atomic<Bool>(false)
 
     public init(
         configuration: Config,
@@ -69,8 +70,6 @@ public actor Broker: BackboneReceiver {
     public func start() async throws {
         guard !self.isRunning else { return }
         try await self.backbone.start(receiver: self)
-        self.metrics.backboneConnected.record(1)
-        self.logger.info("backbone connected", metadata: ["backbone": "\(type(of: self.backbone))"])
         let period = Self.sweepPeriod([self.limits] + self.apps.all.map(\.limits))
         for shard in self.shards {
             shard.enqueue { $0.startSweeping(every: period) }
@@ -120,24 +119,43 @@ public actor Broker: BackboneReceiver {
         }
     }
 
+    public nonisolated func backboneConnectionChanged(isConnected: Bool) {
+        guard self.backboneConnected.exchange(isConnected, ordering: .relaxed) != isConnected else { return }
+        self.metrics.backboneConnected.record(isConnected ? 1 : 0)
+        if isConnected {
+            self.logger.info("backbone connected", metadata: ["backbone": "\(type(of: self.backbone))"])
+        } else {
+            self.logger.warning(
+                "backbone disconnected: serving local traffic only, events for other nodes are dropped and counted",
+                metadata: ["backbone": "\(type(of: self.backbone))"]
+            )
+        }
+    }
+
+    public nonisolated func backboneDropped(events: Int) {
+        self.metrics.backboneDropped.increment(by: Int64(events))
+    }
+
     // MARK: - Queries
 
-    /// Occupied channels of an app with their subscription counts, summed over shards.
+    /// Occupied channels of an app in the whole cluster, with their subscription counts.
     public nonisolated func occupiedChannels(app: App, prefix: String?) async -> [String: Int] {
+        await self.backbone.occupiedChannels(app: app.id, prefix: prefix)
+    }
+
+    /// Subscriptions to one channel in the whole cluster.
+    public nonisolated func subscriptionCount(app: App, channel: String) async -> Int {
+        await self.backbone.occupiedChannels(app: app.id, prefix: channel)[channel] ?? 0
+    }
+
+    /// Occupied channels of an app on this node, summed over shards.
+    public nonisolated func localOccupancy(app: String, prefix: String?) async -> [String: Int] {
         var result: [String: Int] = [:]
         for shard in self.shards {
-            let local = await shard.occupancy(app: app.id, prefix: prefix)
+            let local = await shard.occupancy(app: app, prefix: prefix)
             result.merge(local, uniquingKeysWith: +)
         }
         return result
-    }
-
-    public nonisolated func subscriptionCount(app: App, channel: String) async -> Int {
-        var total = 0
-        for shard in self.shards {
-            total += await shard.subscriptionCount(app: app.id, channel: channel)
-        }
-        return total
     }
 
     public nonisolated func connectionCount() async -> Int {

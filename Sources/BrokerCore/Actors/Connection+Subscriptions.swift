@@ -92,7 +92,7 @@ extension Connection {
         let limits = self.limits
         Task {
             let join: PresenceJoin
-            do {
+            do throws(PresenceError) {
                 join = try await self.broker.backbone.addMember(
                     app: app.id, channel: channel.name, socket: self.socketID, member: member,
                     maximumMembers: limits.maxPresenceMembers
@@ -104,10 +104,18 @@ extension Connection {
                 guard case .pending(let current)? = self.subscriptions[channel.name], current === pending else { return }
                 self.subscriptions[channel.name] = nil
                 self.leaveRoom(channel.name)
-                self.subscriptionError(
-                    channel.name, .presenceMembers, type: "LimitReached",
-                    "Presence channel is full (\(limits.maxPresenceMembers) members)", status: 403
-                )
+                switch error {
+                case .channelFull(let maximum):
+                    self.subscriptionError(
+                        channel.name, .presenceMembers, type: "LimitReached",
+                        "Presence channel is full (\(maximum) members)", status: 403
+                    )
+                case .unavailable:
+                    self.subscriptionError(
+                        channel.name, .presenceUnavailable, type: "BackboneUnavailable",
+                        "The cluster's presence roster is unreachable; retry later", status: 503
+                    )
+                }
                 return
             }
             guard self.isOpen, case .pending(let current)? = self.subscriptions[channel.name], current === pending else {

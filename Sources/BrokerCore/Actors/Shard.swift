@@ -137,10 +137,6 @@ public actor Shard {
         return result
     }
 
-    func subscriptionCount(app: String, channel: String) -> Int {
-        self.rooms[RoomKey(app: app, channel: channel)]?.assumeIsolated { $0.count } ?? 0
-    }
-
     var connectionCount: Int { self.connections.count }
 
     /// Starts the once-a-period activity check that replaces a timer per connection.

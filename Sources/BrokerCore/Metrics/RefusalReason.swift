@@ -15,6 +15,7 @@ public enum RefusalReason: String, Sendable, CaseIterable {
     case authorization
     case presenceMembers = "presence_members"
     case presenceData = "presence_data"
+    case presenceUnavailable = "presence_unavailable"
     case clientEventRejected = "client_event_rejected"
     case clientEventRate = "client_event_rate"
     case eventSize = "event_size"

@@ -18,7 +18,8 @@ public struct MetricsEndpoint: Sendable {
 
     func render(_ broker: Broker) async -> APIResponse {
         for app in broker.apps.all {
-            let occupied = await broker.occupiedChannels(app: app, prefix: nil)
+            // This node's rooms: a cluster-wide figure would make each scrape wait on every node.
+            let occupied = await broker.localOccupancy(app: app.id, prefix: nil)
             app.metrics.occupiedChannels.record(occupied.count)
             var members = 0
             for channel in occupied.keys where channel.hasPrefix("presence-") {

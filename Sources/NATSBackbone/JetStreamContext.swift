@@ -1,0 +1,45 @@
+import CNATS
+import NIOCore
+
+/// The connection's JetStream context, from which the key-value buckets are opened.
+/// Owns the `jsCtx` pointer.
+final class JetStreamContext: @unchecked Sendable {
+    private let context: OpaquePointer
+
+    init(connection: OpaquePointer) throws(NATSError) {
+        var context: OpaquePointer?
+        try NATSError.check(natsConnection_JetStream(&context, connection, nil), "JetStream context")
+        self.context = context!
+    }
+
+    deinit {
+        jsCtx_Destroy(self.context)
+    }
+
+    /// Opens `name`, creating it when absent. An existing bucket is used as it is, so
+    /// nodes started with different settings do not fight over its configuration.
+    /// - Parameter timeToLive: how long a value lives unless rewritten; zero keeps it.
+    /// *Blocking*.
+    func bucket(_ name: String, timeToLive: TimeAmount, history: UInt8 = 1) throws(NATSError) -> KeyValueBucket {
+        var store: OpaquePointer?
+        var status = js_KeyValue(&store, self.context, name)
+        if status == NATS_NOT_FOUND {
+            var configuration = kvConfig()
+            kvConfig_Init(&configuration)
+            status = name.withCString { bucket in
+                configuration.Bucket = bucket
+                configuration.History = history
+                // libnats passes the TTL on as the stream's MaxAge, in nanoseconds.
+                configuration.TTL = timeToLive.nanoseconds
+                configuration.StorageType = js_FileStorage
+                return js_CreateKeyValue(&store, self.context, &configuration)
+            }
+        }
+        guard status == NATS_OK, let store else {
+            // A server without JetStream has nobody listening on its API subjects.
+            let hint = status == NATS_NO_RESPONDERS ? " (start nats-server with JetStream: -js)" : ""
+            throw NATSError("key-value bucket \(name)\(hint)", status)
+        }
+        return KeyValueBucket(store: store, name: name)
+    }
+}

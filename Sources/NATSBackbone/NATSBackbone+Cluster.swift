@@ -1,0 +1,151 @@
+import Backbone
+import BrokerConfig
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PusherProtocol
+
+/// Connection state, node leases and cluster-wide queries.
+extension NATSBackbone {
+    /// How often a node renews its lease and looks at the others': three times per
+    /// TTL, so one late renewal never expires a live node.
+    var leaseRenewal: TimeAmount {
+        .milliseconds(Int64(self.configuration.leaseTTLSeconds) * 1000 / 3)
+    }
+
+    /// Every this many lease rounds, all rosters are reconciled even if no node
+    /// vanished, repairing whatever a failed write left behind.
+    static let fullReconcileEvery = 4
+
+    // MARK: - Connection state
+
+    /// libnats connected or reconnected: make sure the buckets are open, renew the
+    /// lease and re-assert this node's memberships, then report the node ready.
+    func connectionEstablished() {
+        self.logger.info("NATS connected")
+        Task {
+            _ = try? await self.threadPool.runIfActive { self.leaseRound(reconcileEverything: true) }
+        }
+    }
+
+    func connectionLost() {
+        self.logger.warning("NATS connection lost; reconnecting")
+        self.receiver?.backboneConnectionChanged(isConnected: false)
+    }
+
+    // MARK: - Leases
+
+    func startLeases() {
+        let period = self.leaseRenewal
+        let task = Task { [weak self] in
+            var round = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .nanoseconds(period.nanoseconds))
+                guard !Task.isCancelled, let self else { return }
+                round += 1
+                let everything = round % Self.fullReconcileEvery == 0
+                _ = try? await self.threadPool.runIfActive { self.leaseRound(reconcileEverything: everything) }
+            }
+        }
+        self.state.withLockedValue { $0.leaseTask = task }
+    }
+
+    /// One round, on the thread pool: open the buckets if not yet open, renew this
+    /// node's lease, read the others', and reconcile rosters when a node vanished.
+    func leaseRound(reconcileEverything: Bool) {
+        guard let client = self.state.withLockedValue({ $0.client }), client.isConnected else { return }
+        let buckets: Buckets
+        do {
+            buckets = try self.openBuckets(client)
+            try buckets.leases.put(self.nodeID, Array("\(self.nodeID)".utf8))
+        } catch {
+            self.logger.error("NATS cluster state unavailable", metadata: ["error": "\(error)"])
+            self.receiver?.backboneConnectionChanged(isConnected: false)
+            return
+        }
+        var live: Set<String>
+        do {
+            live = Set(try buckets.leases.keys())
+        } catch {
+            self.logger.warning("node leases unreadable", metadata: ["error": "\(error)"])
+            return
+        }
+        live.insert(self.nodeID)
+        let previous = self.state.withLockedValue { state in
+            defer { state.liveNodes = live }
+            return state.liveNodes
+        }
+        let lost = previous.subtracting(live)
+        if !lost.isEmpty {
+            self.logger.warning("nodes left the cluster without saying goodbye", metadata: ["nodes": "\(lost.sorted())"])
+        }
+        self.presence.reconcile(live: live, everything: reconcileEverything || !lost.isEmpty || previous.isEmpty)
+        self.receiver?.backboneConnectionChanged(isConnected: client.isConnected)
+    }
+
+    private func openBuckets(_ client: NATSClient) throws(NATSError) -> Buckets {
+        if let buckets = self.state.withLockedValue({ $0.buckets }) { return buckets }
+        let jetStream = try client.jetStream()
+        let buckets = Buckets(
+            presence: try jetStream.bucket(ClusterNames.presenceBucket, timeToLive: .zero),
+            cache: try jetStream.bucket(ClusterNames.cacheBucket, timeToLive: CachePolicy.timeToLive),
+            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: .seconds(Int64(self.configuration.leaseTTLSeconds)))
+        )
+        self.state.withLockedValue { $0.buckets = buckets }
+        return buckets
+    }
+
+    // MARK: - Queries
+
+    public func occupiedChannels(app: String, prefix: String?) async -> [String: Int] {
+        guard let receiver = self.receiver else { return [:] }
+        var result = await receiver.localOccupancy(app: app, prefix: prefix)
+        let (client, others) = self.state.withLockedValue { ($0.client, $0.liveNodes.count - 1) }
+        guard let client, client.isConnected, others > 0 else { return result }
+        var fields: [(key: String, value: JSONValue)] = [("app", .string(app))]
+        if let prefix { fields.append(("prefix", .string(prefix))) }
+        let request = ByteBuffer(string: JSONValue.object(fields).serialized)
+        let timeout = TimeAmount.milliseconds(Int64(self.configuration.requestTimeoutMilliseconds))
+        let answers: [NATSMessage]
+        do {
+            answers = try await self.threadPool.runIfActive {
+                try client.gather(ClusterNames.querySubject, request, expected: others, timeout: timeout)
+            }
+        } catch {
+            self.logger.warning("cluster query failed; answering for this node only", metadata: ["error": "\(error)"])
+            return result
+        }
+        if answers.count < others {
+            self.logger.warning(
+                "cluster query answered by \(answers.count) of \(others) other nodes",
+                metadata: ["timeout_ms": "\(self.configuration.requestTimeoutMilliseconds)"]
+            )
+        }
+        for answer in answers {
+            guard case .object(let channels)? = try? JSONParser.parse(bytes: Array(answer.payload.readableBytesView))["channels"]
+            else { continue }
+            for (channel, count) in channels {
+                guard case .number(let text) = count, let count = Int(text) else { continue }
+                result[channel, default: 0] += count
+            }
+        }
+        return result
+    }
+
+    /// Another node's query: this node's occupancy, sent to the reply subject.
+    func answerQuery(_ message: NATSMessage) {
+        guard let reply = message.reply, let receiver = self.receiver,
+            let request = try? JSONParser.parse(bytes: Array(message.payload.readableBytesView)),
+            let app = request["app"]?.stringValue
+        else { return }
+        let prefix = request["prefix"]?.stringValue
+        Task {
+            let occupancy = await receiver.localOccupancy(app: app, prefix: prefix)
+            let channels = occupancy.sorted { $0.key < $1.key }.map { (key: $0.key, value: JSONValue.number(String($0.value))) }
+            let answer = ByteBuffer(string: JSONValue.object([("node", .string(self.nodeID)), ("channels", .object(channels))]).serialized)
+            guard let client = self.state.withLockedValue({ $0.client }) else { return }
+            _ = try? await self.threadPool.runIfActive { client.publish(reply, answer) }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+public import Backbone
+public import BrokerConfig
+import Foundation
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+public import PusherProtocol
+
+/// The cluster backbone over NATS (DESIGN.md, "Backbone").
+///
+/// - Events: a node subscribes to a channel's subject while it has local subscribers
+///   (``join(app:channel:)`` counts shards), publishes each event once, and delivers
+///   its own events in process; the connection is no-echo, so nothing arrives twice.
+/// - Presence and the cache channels' last events live in JetStream key-value buckets
+///   (``ClusterPresence``); node leases in a third bucket let survivors remove the
+///   members of a node that died without saying goodbye.
+/// - Queries scatter to every node and gather the answers for a bounded time.
+///
+/// libnats calls that wait on the network run on ``threadPool``, never on the Swift
+/// concurrency pool. Publishing only appends to libnats' write buffer and stays on the
+/// caller's thread. While NATS is unreachable, local traffic keeps flowing and every
+/// event that cannot leave the node is counted as dropped.
+public final class NATSBackbone: Backbone {
+    public let nodeID: String
+    let configuration: NATSConfiguration
+    let logger: Logger
+    let threadPool: NIOThreadPool
+    let state: NIOLockedValueBox<State>
+    let presence: ClusterPresence
+
+    struct Buckets {
+        var presence: KeyValueBucket
+        var cache: KeyValueBucket
+        var leases: KeyValueBucket
+    }
+
+    struct State {
+        var receiver: (any BackboneReceiver)?
+        var client: NATSClient?
+        var buckets: Buckets?
+        /// Channel subscriptions by subject, with how many shards asked for each.
+        var interest: [String: (shards: Int, subscription: NATSSubscription)] = [:]
+        var control: [NATSSubscription] = []
+        /// Nodes whose lease was current at the last lease round, this one included.
+        var liveNodes: Set<String> = []
+        var leaseTask: Task<Void, Never>?
+    }
+
+    public init(configuration: NATSConfiguration, nodeID: String?, logger: Logger) {
+        self.configuration = configuration
+        self.nodeID = nodeID ?? Self.defaultNodeID()
+        var logger = logger
+        logger[metadataKey: "node"] = "\(self.nodeID)"
+        self.logger = logger
+        self.threadPool = NIOThreadPool(numberOfThreads: Self.blockingThreads)
+        let state = NIOLockedValueBox(State())
+        self.state = state
+        self.presence = ClusterPresence(
+            node: self.nodeID,
+            bucket: { state.withLockedValue { $0.buckets?.presence } },
+            announce: { app, channel, event, excluded in
+                Self.publish(BackboneEvent(app: app, channel: channel, event: event, excludedSocket: excluded, isCached: false), in: state)
+            },
+            logger: logger
+        )
+    }
+
+    /// Threads for blocking NATS calls: presence joins wait a round trip or two each,
+    /// so a few run side by side.
+    static let blockingThreads = 4
+
+    /// Hostname plus a random suffix: unique per process, so a restarted node never
+    /// renews the lease of the process it replaces.
+    static func defaultNodeID() -> String {
+        let host = ProcessInfo.processInfo.hostName.unicodeScalars.map { scalar in
+            BackboneConfiguration.isValidNodeID(String(scalar)) ? String(scalar) : "-"
+        }.joined().prefix(48)
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(host.isEmpty ? "node" : String(host))-\(suffix)"
+    }
+
+    // MARK: - Lifecycle
+
+    public func start(receiver: any BackboneReceiver) async throws {
+        self.threadPool.start()
+        self.state.withLockedValue { $0.receiver = receiver }
+        let events = NATSClient.Events(
+            connected: { [weak self] in self?.connectionEstablished() },
+            disconnected: { [weak self] in self?.connectionLost() },
+            dropped: { [weak self] count in self?.receiver?.backboneDropped(events: count) }
+        )
+        let configuration = self.configuration
+        let name = "switchboard \(self.nodeID)"
+        let client = try await self.threadPool.runIfActive {
+            try NATSClient(configuration: configuration, name: name, events: events)
+        }
+        let control = try [
+            client.subscribe(ClusterNames.querySubject) { [weak self] message in self?.answerQuery(message) },
+            client.subscribe(ClusterNames.terminateSubject) { [weak self] message in self?.terminateLocally(message) },
+        ]
+        self.state.withLockedValue {
+            $0.client = client
+            $0.control = control
+        }
+        self.startLeases()
+        self.logger.info("NATS backbone started", metadata: ["urls": "\(configuration.urls.map(Config.redacted))"])
+    }
+
+    /// Leaves the cluster: this node's sockets are already closed by the drain, so
+    /// every roster entry it still holds goes, with `member_removed`, and its lease too.
+    public func shutdown() async {
+        let (task, client) = self.state.withLockedValue { state in
+            defer { state.leaseTask = nil }
+            return (state.leaseTask, state.client)
+        }
+        task?.cancel()
+        await task?.value
+        if let client, client.isConnected {
+            let presence = self.presence
+            let live = self.state.withLockedValue { $0.liveNodes }
+            let leases = self.state.withLockedValue { $0.buckets?.leases }
+            let node = self.nodeID
+            _ = try? await self.threadPool.runIfActive {
+                presence.forgetLocalMembers()
+                presence.reconcile(live: live, everything: true)
+                try? leases?.delete(node)
+            }
+        }
+        self.state.withLockedValue { state in
+            state.interest = [:]
+            state.control = []
+            state.buckets = nil
+            state.receiver = nil
+            state.client = nil
+        }
+        client?.close()
+        try? await self.threadPool.shutdownGracefully()
+        self.logger.info("NATS backbone stopped")
+    }
+
+    var receiver: (any BackboneReceiver)? {
+        self.state.withLockedValue { $0.receiver }
+    }
+
+    // MARK: - Events
+
+    public func join(app: String, channel: String) {
+        let subject = ClusterNames.channelSubject(app: app, channel: channel)
+        self.state.withLockedValue { state in
+            if state.interest[subject] != nil {
+                state.interest[subject]!.shards += 1
+                return
+            }
+            guard let client = state.client, let receiver = state.receiver else { return }
+            do {
+                let subscription = try client.subscribe(subject) { message in
+                    guard let event = EventEnvelope.decode(message.payload, app: app, channel: channel) else { return }
+                    receiver.deliver(event)
+                }
+                state.interest[subject] = (1, subscription)
+            } catch {
+                self.logger.error("channel interest not registered", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            }
+        }
+    }
+
+    public func leave(app: String, channel: String) {
+        let subject = ClusterNames.channelSubject(app: app, channel: channel)
+        let released = self.state.withLockedValue { state -> NATSSubscription? in
+            guard let current = state.interest[subject] else { return nil }
+            guard current.shards > 1 else { return state.interest.removeValue(forKey: subject)?.subscription }
+            state.interest[subject]!.shards -= 1
+            return nil
+        }
+        // The subscription ends here, outside the lock, when its last reference goes.
+        _ = released
+    }
+
+    public func publish(_ event: BackboneEvent) {
+        Self.publish(event, in: self.state)
+    }
+
+    private static func publish(_ event: BackboneEvent, in state: NIOLockedValueBox<State>) {
+        let (receiver, client) = state.withLockedValue { ($0.receiver, $0.client) }
+        receiver?.deliver(event)
+        guard let client, client.isConnected,
+            client.publish(ClusterNames.channelSubject(app: event.app, channel: event.channel), EventEnvelope.encode(event))
+        else {
+            receiver?.backboneDropped(events: 1)
+            return
+        }
+        if event.isCached {
+            // Best effort: a cache write lost with the connection only costs a late
+            // subscriber its replay.
+            _ = client.publish(ClusterNames.cacheSubject(app: event.app, channel: event.channel), event.payload)
+        }
+    }
+
+    public func terminateUser(app: String, userID: String) {
+        let (receiver, client) = self.state.withLockedValue { ($0.receiver, $0.client) }
+        receiver?.terminateUser(app: app, userID: userID)
+        let request = JSONValue.object([("app", .string(app)), ("user_id", .string(userID))]).serialized
+        guard let client, client.isConnected, client.publish(ClusterNames.terminateSubject, ByteBuffer(string: request)) else {
+            receiver?.backboneDropped(events: 1)
+            return
+        }
+    }
+
+    private func terminateLocally(_ message: NATSMessage) {
+        guard let request = try? JSONParser.parse(bytes: Array(message.payload.readableBytesView)),
+            let app = request["app"]?.stringValue, let userID = request["user_id"]?.stringValue
+        else { return }
+        self.receiver?.terminateUser(app: app, userID: userID)
+    }
+
+    public func lastEvent(app: String, channel: String) async -> CachedEvent? {
+        guard let cache = self.state.withLockedValue({ $0.buckets?.cache }) else { return nil }
+        let key = ClusterNames.channelKey(app: app, channel: channel)
+        let logger = self.logger
+        let entry = try? await self.threadPool.runIfActive { () -> KeyValueBucket.Entry? in
+            do {
+                return try cache.get(key)
+            } catch {
+                logger.warning("cache channel's last event unreadable", metadata: ["channel": "\(channel)", "error": "\(error)"])
+                return nil
+            }
+        }
+        guard let entry = entry ?? nil else { return nil }
+        let age = TimeAmount.nanoseconds(Int64(Date().timeIntervalSince1970 * 1e9) - entry.created)
+        let remaining = CachePolicy.timeToLive - age
+        guard remaining > .zero else { return nil }
+        return CachedEvent(payload: ByteBuffer(bytes: entry.value), timeToLive: remaining)
+    }
+
+    // MARK: - Presence
+
+    public func addMember(
+        app: String,
+        channel: String,
+        socket: SocketID,
+        member: PresenceMember,
+        maximumMembers: Int
+    ) async throws(PresenceError) -> PresenceJoin {
+        let presence = self.presence
+        let result = try? await self.threadPool.runIfActive {
+            Result { () throws(PresenceError) in
+                try presence.add(app: app, channel: channel, socket: socket, member: member, maximumMembers: maximumMembers)
+            }
+        }
+        guard let result else { throw .unavailable }
+        return try result.get()
+    }
+
+    public func removeMember(app: String, channel: String, socket: SocketID) async -> PresenceMember? {
+        let presence = self.presence
+        return (try? await self.threadPool.runIfActive { presence.remove(app: app, channel: channel, socket: socket) }) ?? nil
+    }
+
+    public func members(app: String, channel: String) async -> [PresenceMember] {
+        let presence = self.presence
+        return (try? await self.threadPool.runIfActive { presence.members(app: app, channel: channel) }) ?? []
+    }
+}
