@@ -297,6 +297,7 @@ def test_nats_restart_mid_traffic_loses_only_counted_events_and_duplicates_none(
                 f"after it, A 503 until +{a_unready_until - killed_at:.2f}s, A ready +{a_ready_seen - killed_at:.2f}s,"
                 f" B ready +{b_ready_seen - killed_at:.2f}s; published {len(published)}: {len(before)} before, "
                 f"{len(outage)} in the outage, {len(after)} after, {len(edge)} in edge windows")
+    print(f"timeline: {timeline}; A dropped {dropped}")
     assert len(before) >= 40 and len(outage) >= 25 and len(after) >= 40, timeline
 
     for r, where in zip(recorders, ("B#1", "B#2", "A")):
