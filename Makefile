@@ -5,6 +5,7 @@
 #   make run     build, then serve Config/switchboard.yaml
 #   make test    swift test (unit tests), then the end-to-end suite (pytest)
 #   make bench   release build, then the load-generator scenarios (BENCHMARKS.md)
+#   make bench-cluster   release build, then fan-out across two nodes joined by NATS
 #   make clean   remove build products and the venv
 #
 # SWIFT_BUILD_FLAGS is passed to both `swift build` and `swift test`, e.g.
@@ -99,6 +100,13 @@ bench:
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard-bench
 	@command -v taskset >/dev/null 2>&1 || $(MAKE) deb-packages DEB_PACKAGES=util-linux
 	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; Benchmarks/run-benchmarks.sh $(BENCH_BIN_DIR)
+
+# Cross-node fan-out: two release nodes joined by a local nats-server (BENCHMARKS.md).
+.PHONY: bench-cluster
+bench-cluster: deb-packages
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard-bench
+	Benchmarks/run-cluster-benchmark.sh $(BENCH_BIN_DIR)
 
 clean:
 	rm -rf .build $(VENV) Tests/EndToEnd/__pycache__ Tests/EndToEnd/.pytest_cache .pytest_cache

@@ -6,9 +6,13 @@ import NIOCore
 final class JetStreamContext: @unchecked Sendable {
     private let context: OpaquePointer
 
-    init(connection: OpaquePointer) throws(NATSError) {
+    /// - Parameter timeout: how long each key-value call waits for the server.
+    init(connection: OpaquePointer, timeout: TimeAmount) throws(NATSError) {
+        var options = jsOptions()
+        jsOptions_Init(&options)
+        options.Wait = max(1, timeout.nanoseconds / 1_000_000)
         var context: OpaquePointer?
-        try NATSError.check(natsConnection_JetStream(&context, connection, nil), "JetStream context")
+        try NATSError.check(natsConnection_JetStream(&context, connection, &options), "JetStream context")
         self.context = context!
     }
 

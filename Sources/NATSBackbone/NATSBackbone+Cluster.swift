@@ -9,14 +9,25 @@ import PusherProtocol
 /// Connection state, node leases and cluster-wide queries.
 extension NATSBackbone {
     /// How often a node renews its lease and looks at the others': three times per
-    /// TTL, so one late renewal never expires a live node.
+    /// TTL.
     var leaseRenewal: TimeAmount {
         .milliseconds(Int64(self.configuration.leaseTTLSeconds) * 1000 / 3)
+    }
+
+    /// How long a lease outlives its last renewal: two renewal periods, so one late
+    /// renewal never expires a live node, and a dead node is noticed by the next round
+    /// after that, within the configured TTL.
+    var leaseLifetime: TimeAmount {
+        .milliseconds(Int64(self.configuration.leaseTTLSeconds) * 1000 * 2 / 3)
     }
 
     /// Every this many lease rounds, all rosters are reconciled even if no node
     /// vanished, repairing whatever a failed write left behind.
     static let fullReconcileEvery = 4
+
+    var requestTimeout: TimeAmount {
+        .milliseconds(Int64(self.configuration.requestTimeoutMilliseconds))
+    }
 
     // MARK: - Connection state
 
@@ -25,7 +36,7 @@ extension NATSBackbone {
     func connectionEstablished() {
         self.logger.info("NATS connected")
         Task {
-            _ = try? await self.threadPool.runIfActive { self.leaseRound(reconcileEverything: true) }
+            _ = try? await self.leaseThread.runIfActive { self.leaseRound(reconcileEverything: true) }
         }
     }
 
@@ -45,7 +56,7 @@ extension NATSBackbone {
                 guard !Task.isCancelled, let self else { return }
                 round += 1
                 let everything = round % Self.fullReconcileEvery == 0
-                _ = try? await self.threadPool.runIfActive { self.leaseRound(reconcileEverything: everything) }
+                _ = try? await self.leaseThread.runIfActive { self.leaseRound(reconcileEverything: everything) }
             }
         }
         self.state.withLockedValue { $0.leaseTask = task }
@@ -86,11 +97,11 @@ extension NATSBackbone {
 
     private func openBuckets(_ client: NATSClient) throws(NATSError) -> Buckets {
         if let buckets = self.state.withLockedValue({ $0.buckets }) { return buckets }
-        let jetStream = try client.jetStream()
+        let jetStream = try client.jetStream(timeout: self.requestTimeout)
         let buckets = Buckets(
             presence: try jetStream.bucket(ClusterNames.presenceBucket, timeToLive: .zero),
             cache: try jetStream.bucket(ClusterNames.cacheBucket, timeToLive: CachePolicy.timeToLive),
-            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: .seconds(Int64(self.configuration.leaseTTLSeconds)))
+            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: self.leaseLifetime)
         )
         self.state.withLockedValue { $0.buckets = buckets }
         return buckets
@@ -106,7 +117,7 @@ extension NATSBackbone {
         var fields: [(key: String, value: JSONValue)] = [("app", .string(app))]
         if let prefix { fields.append(("prefix", .string(prefix))) }
         let request = ByteBuffer(string: JSONValue.object(fields).serialized)
-        let timeout = TimeAmount.milliseconds(Int64(self.configuration.requestTimeoutMilliseconds))
+        let timeout = self.requestTimeout
         let answers: [NATSMessage]
         do {
             answers = try await self.threadPool.runIfActive {

@@ -26,6 +26,9 @@ public final class NATSBackbone: Backbone {
     let configuration: NATSConfiguration
     let logger: Logger
     let threadPool: NIOThreadPool
+    /// Lease rounds get a thread of their own: a pool busy with presence joins must
+    /// not delay a renewal until the lease expires.
+    let leaseThread = NIOThreadPool(numberOfThreads: 1)
     let state: NIOLockedValueBox<State>
     let presence: ClusterPresence
 
@@ -45,6 +48,12 @@ public final class NATSBackbone: Backbone {
         /// Nodes whose lease was current at the last lease round, this one included.
         var liveNodes: Set<String> = []
         var leaseTask: Task<Void, Never>?
+
+        /// The buckets while NATS is reachable: a call made while disconnected would
+        /// only wait for its timeout.
+        var connectedBuckets: Buckets? {
+            self.client?.isConnected == true ? self.buckets : nil
+        }
     }
 
     public init(configuration: NATSConfiguration, nodeID: String?, logger: Logger) {
@@ -58,7 +67,7 @@ public final class NATSBackbone: Backbone {
         self.state = state
         self.presence = ClusterPresence(
             node: self.nodeID,
-            bucket: { state.withLockedValue { $0.buckets?.presence } },
+            bucket: { state.withLockedValue { $0.connectedBuckets?.presence } },
             announce: { app, channel, event, excluded in
                 Self.publish(BackboneEvent(app: app, channel: channel, event: event, excludedSocket: excluded, isCached: false), in: state)
             },
@@ -84,6 +93,7 @@ public final class NATSBackbone: Backbone {
 
     public func start(receiver: any BackboneReceiver) async throws {
         self.threadPool.start()
+        self.leaseThread.start()
         self.state.withLockedValue { $0.receiver = receiver }
         let events = NATSClient.Events(
             connected: { [weak self] in self?.connectionEstablished() },
@@ -121,7 +131,7 @@ public final class NATSBackbone: Backbone {
             let live = self.state.withLockedValue { $0.liveNodes }
             let leases = self.state.withLockedValue { $0.buckets?.leases }
             let node = self.nodeID
-            _ = try? await self.threadPool.runIfActive {
+            _ = try? await self.leaseThread.runIfActive {
                 presence.forgetLocalMembers()
                 presence.reconcile(live: live, everything: true)
                 try? leases?.delete(node)
@@ -136,6 +146,7 @@ public final class NATSBackbone: Backbone {
         }
         client?.close()
         try? await self.threadPool.shutdownGracefully()
+        try? await self.leaseThread.shutdownGracefully()
         self.logger.info("NATS backbone stopped")
     }
 
@@ -215,7 +226,7 @@ public final class NATSBackbone: Backbone {
     }
 
     public func lastEvent(app: String, channel: String) async -> CachedEvent? {
-        guard let cache = self.state.withLockedValue({ $0.buckets?.cache }) else { return nil }
+        guard let cache = self.state.withLockedValue({ $0.connectedBuckets?.cache }) else { return nil }
         let key = ClusterNames.channelKey(app: app, channel: channel)
         let logger = self.logger
         let entry = try? await self.threadPool.runIfActive { () -> KeyValueBucket.Entry? in

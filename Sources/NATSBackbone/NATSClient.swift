@@ -89,8 +89,8 @@ final class NATSClient: @unchecked Sendable {
         }
     }
 
-    func jetStream() throws(NATSError) -> JetStreamContext {
-        try JetStreamContext(connection: self.connection)
+    func jetStream(timeout: TimeAmount) throws(NATSError) -> JetStreamContext {
+        try JetStreamContext(connection: self.connection, timeout: timeout)
     }
 
     /// Publishes a request and collects answers until `expected` arrived or `timeout`

@@ -17,7 +17,7 @@ struct InvalidConfigCase: Sendable, CustomTestStringConvertible {
         InvalidConfigCase(yaml: "server: { port: -1 }", keyPath: "server.port", line: 3),
         InvalidConfigCase(yaml: "server: { port: 65536 }", keyPath: "server.port", line: 3),
         InvalidConfigCase(yaml: "server: { host: '' }", keyPath: "server.host", line: 3),
-        InvalidConfigCase(yaml: "backbone: { kind: nats }", keyPath: "backbone.kind", line: 3),
+        InvalidConfigCase(yaml: "backbone: { kind: redis }", keyPath: "backbone.kind", line: 3),
         InvalidConfigCase(yaml: "limits: { max_batch_size: 0 }", keyPath: "limits.max_batch_size", line: 3),
         InvalidConfigCase(
             yaml: "limits: { pong_timeout_seconds: -5 }",
@@ -105,8 +105,8 @@ struct InvalidConfigCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func unknownBackboneKindListsTheAcceptedKinds() {
-        let error = #expect(throws: ConfigError.self) { try load("\(minimalYAML)\nbackbone: { kind: nats }") }
-        #expect(error?.message == "unknown backbone kind 'nats'; accepted: in-process")
+        let error = #expect(throws: ConfigError.self) { try load("\(minimalYAML)\nbackbone: { kind: redis }") }
+        #expect(error?.message == "unknown backbone kind 'redis'; accepted: in-process, nats")
     }
 
     @Test func equalPayloadAndEventLimitsAreAccepted() throws {

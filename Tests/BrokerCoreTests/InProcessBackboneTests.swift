@@ -17,6 +17,20 @@ final class RecordingReceiver: BackboneReceiver {
         self.terminated.withLock { $0.append("\(app)/\(userID)") }
     }
 
+    /// One channel with one subscriber, whatever is asked: enough to see the
+    /// backbone pass the question to the node.
+    func localOccupancy(app: String, prefix: String?) async -> [String: Int] {
+        ["\(app):\(prefix ?? "")": 1]
+    }
+
+    let connected = Mutex<[Bool]>([])
+
+    func backboneConnectionChanged(isConnected: Bool) {
+        self.connected.withLock { $0.append(isConnected) }
+    }
+
+    func backboneDropped(events: Int) {}
+
     /// Delivered events as (excluded socket, frame JSON).
     var delivered: [(excluded: SocketID?, json: JSONValue)] {
         self.events.withLock { events in
@@ -36,6 +50,12 @@ struct InProcessBackboneTests {
         let receiver = RecordingReceiver()
         try await backbone.start(receiver: receiver)
         return (backbone, receiver)
+    }
+
+    @Test func isConnectedFromTheStartAndAnswersQueriesWithTheNodesOwnOccupancy() async throws {
+        let (backbone, receiver) = try await self.started()
+        #expect(receiver.connected.withLock { $0 } == [true])
+        #expect(await backbone.occupiedChannels(app: "1", prefix: "presence-") == ["1:presence-": 1])
     }
 
     func event(_ channel: String, _ text: String, cached: Bool) -> BackboneEvent {

@@ -3,8 +3,7 @@
 - Config/switchboard.yaml (the development config) passes `switchboard check-config`.
 - A config with `server.trusted_proxies` (IPs and CIDRs, v4 and v6) passes it too.
 - Config/docker-compose.yml is valid YAML with the cluster's services wired to the
-  shipped files. (Config/cluster/node-*.yaml use the NATS backbone, which does not
-  exist yet: they are checked as YAML only, not with check-config.)
+  shipped files, and Config/cluster/node-*.yaml pass check-config with the NATS backbone.
 - Config/switchboard.service has the settings a graceful drain depends on.
 - Config/grafana-dashboard.json queries only series a running node's /metrics exposes.
 """
@@ -13,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -25,9 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG = REPO_ROOT / "Config"
 
 
-def check_config(path: Path) -> subprocess.CompletedProcess:
+def check_config(path: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(_binary()), "check-config", str(path)], capture_output=True, text=True,
-                          timeout=20, cwd=REPO_ROOT)
+                          timeout=20, cwd=REPO_ROOT, env={**os.environ, **(env or {})})
 
 
 def test_shipped_switchboard_yaml_passes_check_config():
@@ -72,12 +72,19 @@ def test_docker_compose_defines_nats_three_nodes_and_nginx():
     assert any(v.startswith("./proxies/nginx.conf:") for v in nginx_mounts), nginx_mounts
 
 
-def test_cluster_node_configs_use_the_nats_backbone():
+def test_cluster_node_configs_use_the_nats_backbone_and_pass_check_config():
+    node_ids = set()
     for n in (1, 2, 3):
-        node = yaml.safe_load((CONFIG / "cluster" / f"node-{n}.yaml").read_text())
+        path = CONFIG / "cluster" / f"node-{n}.yaml"
+        node = yaml.safe_load(path.read_text())
         assert node["backbone"]["kind"] == "nats"
         assert node["backbone"]["nats"]["urls"] == ["nats://nats:4222"]
         assert node["server"]["port"] == 6001
+        node_ids.add(node["backbone"]["node_id"])
+        r = check_config(path, env={"SWITCHBOARD_APP_SECRET": "s"})
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "backbone.kind: nats" in r.stdout and f"backbone.node_id: node-{n}" in r.stdout, r.stdout
+    assert len(node_ids) == 3, "each node needs its own node_id"
 
 
 def test_systemd_unit_allows_the_drain_to_finish():

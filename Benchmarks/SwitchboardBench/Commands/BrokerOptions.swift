@@ -5,6 +5,12 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "The broker's WebSocket URL; the HTTP API is served on the same port.")
     var url = "ws://127.0.0.1:6001"
 
+    @Option(
+        name: .customLong("publish-url"),
+        help: "Publish through another node's HTTP API (ws://HOST:PORT), to measure delivery across a cluster."
+    )
+    var publishURL: String?
+
     @Option(name: .customLong("app-id"), help: "App id, for HTTP API paths.")
     var appID = "1"
 
@@ -27,12 +33,20 @@ struct BrokerOptions: ParsableArguments {
         guard BrokerAddress(url: self.url) != nil else {
             throw ValidationError("--url must look like ws://HOST:PORT")
         }
+        if let publishURL, BrokerAddress(url: publishURL) == nil {
+            throw ValidationError("--publish-url must look like ws://HOST:PORT")
+        }
         guard self.threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     var address: BrokerAddress {
         guard let address = BrokerAddress(url: self.url) else { preconditionFailure("validated in validate()") }
         return address
+    }
+
+    /// Where events are published: `--publish-url` when given, else the subscribers' node.
+    var publishAddress: BrokerAddress {
+        self.publishURL.flatMap { BrokerAddress(url: $0) } ?? self.address
     }
 }
 

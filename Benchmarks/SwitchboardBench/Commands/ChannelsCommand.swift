@@ -30,7 +30,7 @@ struct ChannelsCommand: AsyncParsableCommand {
             let subscribers = try await environment.connector.connect(channelNames: names)
             let batch = self.load.batch ?? 10
             let configuration = Publisher.Configuration(
-                address: environment.broker.address,
+                address: environment.broker.publishAddress,
                 requestBuilder: environment.makeRequestBuilder(dataBytes: self.load.size),
                 rate: self.rate,
                 batchSize: batch,

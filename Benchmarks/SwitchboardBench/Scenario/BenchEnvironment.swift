@@ -55,7 +55,7 @@ struct BenchEnvironment: Sendable {
 
     func makeRequestBuilder(dataBytes: Int) -> PublishRequestBuilder {
         PublishRequestBuilder(
-            host: self.broker.address.description,
+            host: self.broker.publishAddress.description,
             appID: self.broker.appID,
             appKey: self.broker.key,
             secret: self.broker.secret,
