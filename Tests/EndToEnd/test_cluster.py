@@ -182,6 +182,23 @@ def test_same_user_on_two_nodes_is_added_once_and_removed_once(cluster, ws_facto
     quiet(*observers, settle=0.5)
 
 
+def test_member_who_joined_on_a_is_not_announced_to_a_later_subscriber_on_b(cluster, ws_factory):
+    """20 times: a user joins on A, and right after it another joins on B. B's
+    subscriber sees the A user in its subscription_succeeded and must not get a
+    member_added for it as well (only A's subscriber gets one, for the B user)."""
+    a, b = cluster(2)
+    for i in range(20):
+        ch = unique(f"presence-{i}-")
+        first, second = ws_factory(srv=a), ws_factory(srv=b)
+        first.subscribe_presence(ch, make_sdk(a), "first", {"on": "a"})
+        p = presence_of(second.subscribe_presence(ch, make_sdk(b), "second", {"on": "b"}))
+        assert sorted(p["ids"]) == ["first", "second"], p
+        assert first.expect(MEMBER_ADDED, channel=ch)["data"] == {"user_id": "second", "user_info": {"on": "b"}}
+        quiet(first, second, settle=0.05)
+        first.close()
+        second.close()
+
+
 # ---------------------------------------------------------------------------
 # Cache channels
 

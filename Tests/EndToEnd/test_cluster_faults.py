@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from cluster import (MEMBER_ADDED, MEMBER_REMOVED, BackboneCounters, assert_backbone_unready, frames_until,
                      presence_of, quiet, readiness, wait_ready)
-from helpers import make_sdk, presence_auth, signed_request, unique
+from helpers import make_sdk, presence_auth, signed_request, unique, wait_until
 
 LEASE_TTL = 3
 # A dead node's members must go within the lease plus about a third of it (the lease
@@ -120,6 +120,63 @@ def test_node_started_without_nats_serves_local_traffic_then_joins_the_cluster(c
         assert ws.expect("remote", channel=ch)["data"] == {"n": 3}
     p = presence_of(member.subscribe_presence(room, sdk, "early"))
     assert p["ids"] == ["early"] and p["count"] == 1, p
+
+
+# ---------------------------------------------------------------------------
+# Presence through a nats-server restart
+
+
+def member_view(start: set[str], frames) -> set[str]:
+    """A client's member list after applying its member_added/removed frames in order."""
+    view = set(start)
+    for f in frames:
+        if f["event"] == MEMBER_ADDED:
+            view.add(f["data"]["user_id"])
+        elif f["event"] == MEMBER_REMOVED:
+            view.discard(f["data"]["user_id"])
+    return view
+
+
+def drain_frames(ws, quiet_for: float = 0.5) -> list:
+    """Every frame that arrives until none came for `quiet_for` s."""
+    frames = []
+    while True:
+        try:
+            frames.append(ws.recv_event(timeout=quiet_for))
+        except TimeoutError:
+            return frames
+
+
+@pytest.mark.time_limit(60)
+def test_presence_is_whole_again_after_nats_restarts(cluster, start_nats, ws_factory):
+    """alice (on A) and bob (on B) stay members through a nats-server kill -9 and
+    restart: once both nodes are ready again and a lease period passed, both nodes
+    list both users, a newcomer's subscription_succeeded lists them, and the member
+    events alice and bob received leave each with exactly that member list."""
+    nats = start_nats()
+    a, b = cluster(2, nats=nats, lease_ttl_seconds=LEASE_TTL)
+    ch = unique("presence-")
+    alice, bob = ws_factory(srv=a), ws_factory(srv=b)
+    alice.subscribe_presence(ch, make_sdk(a), "alice")
+    bob.subscribe_presence(ch, make_sdk(b), "bob")
+    assert alice.expect(MEMBER_ADDED, channel=ch)["data"]["user_id"] == "bob"
+
+    nats.kill9()
+    wait_until(lambda: readiness(a)[0] == 503 and readiness(b)[0] == 503, what="/ready 503 on both nodes")
+    time.sleep(1.0)
+    nats.start()
+    wait_ready([a, b], timeout=30)
+    time.sleep(LEASE_TTL + 1)  # a full lease period: any repair is done by now
+
+    for node in (a, b):
+        users = make_sdk(node).users_info(ch)["users"]
+        assert sorted(u["id"] for u in users) == ["alice", "bob"], (node.node_id, users)
+    p = presence_of(ws_factory(srv=b).subscribe_presence(ch, make_sdk(b), "newcomer"))
+    assert sorted(p["ids"]) == ["alice", "bob", "newcomer"] and p["count"] == 3, p
+    for ws in (alice, bob):
+        frames = drain_frames(ws)
+        view = member_view({"alice", "bob"}, frames)
+        assert view == {"alice", "bob", "newcomer"}, (view, [f.raw for f in frames])
 
 
 # ---------------------------------------------------------------------------
