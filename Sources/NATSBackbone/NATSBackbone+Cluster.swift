@@ -41,8 +41,10 @@ extension NATSBackbone {
     }
 
     func connectionLost() {
+        // After shutdown the receiver is gone and the close is ours.
+        guard let receiver = self.receiver else { return }
         self.logger.warning("NATS connection lost; reconnecting")
-        self.receiver?.backboneConnectionChanged(isConnected: false)
+        receiver.backboneConnectionChanged(isConnected: false)
     }
 
     // MARK: - Leases

@@ -38,12 +38,20 @@ public final class NATSBackbone: Backbone {
         var leases: KeyValueBucket
     }
 
+    struct Interest {
+        var app: String
+        var channel: String
+        var shards: Int
+        var subscription: NATSSubscription?
+    }
+
     struct State {
         var receiver: (any BackboneReceiver)?
         var client: NATSClient?
         var buckets: Buckets?
-        /// Channel subscriptions by subject, with how many shards asked for each.
-        var interest: [String: (shards: Int, subscription: NATSSubscription)] = [:]
+        /// Channel interest by subject: how many shards asked, and the subscription once
+        /// the client exists (sockets may subscribe while the backbone is starting).
+        var interest: [String: Interest] = [:]
         var control: [NATSSubscription] = []
         /// Nodes whose lease was current at the last lease round, this one included.
         var liveNodes: Set<String> = []
@@ -109,9 +117,12 @@ public final class NATSBackbone: Backbone {
             client.subscribe(ClusterNames.querySubject) { [weak self] message in self?.answerQuery(message) },
             client.subscribe(ClusterNames.terminateSubject) { [weak self] message in self?.terminateLocally(message) },
         ]
-        self.state.withLockedValue {
-            $0.client = client
-            $0.control = control
+        self.state.withLockedValue { state in
+            state.client = client
+            state.control = control
+            for (subject, interest) in state.interest where interest.subscription == nil {
+                state.interest[subject]?.subscription = self.subscribe(subject, interest, client: client, receiver: receiver)
+            }
         }
         self.startLeases()
         self.logger.info("NATS backbone started", metadata: ["urls": "\(configuration.urls.map(Config.redacted))"])
@@ -163,16 +174,31 @@ public final class NATSBackbone: Backbone {
                 state.interest[subject]!.shards += 1
                 return
             }
-            guard let client = state.client, let receiver = state.receiver else { return }
-            do {
-                let subscription = try client.subscribe(subject) { message in
-                    guard let event = EventEnvelope.decode(message.payload, app: app, channel: channel) else { return }
-                    receiver.deliver(event)
-                }
-                state.interest[subject] = (1, subscription)
-            } catch {
-                self.logger.error("channel interest not registered", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            var interest = Interest(app: app, channel: channel, shards: 1)
+            if let client = state.client, let receiver = state.receiver {
+                interest.subscription = self.subscribe(subject, interest, client: client, receiver: receiver)
             }
+            state.interest[subject] = interest
+        }
+    }
+
+    /// Delivers what arrives on `subject` to `receiver`. Captures no lock: libnats may
+    /// call the handler while `leave` holds the state lock.
+    private func subscribe(
+        _ subject: String,
+        _ interest: Interest,
+        client: NATSClient,
+        receiver: any BackboneReceiver
+    ) -> NATSSubscription? {
+        let (app, channel) = (interest.app, interest.channel)
+        do {
+            return try client.subscribe(subject) { message in
+                guard let event = EventEnvelope.decode(message.payload, app: app, channel: channel) else { return }
+                receiver.deliver(event)
+            }
+        } catch {
+            self.logger.error("channel interest not registered", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            return nil
         }
     }
 
@@ -180,7 +206,7 @@ public final class NATSBackbone: Backbone {
         let subject = ClusterNames.channelSubject(app: app, channel: channel)
         let released = self.state.withLockedValue { state -> NATSSubscription? in
             guard let current = state.interest[subject] else { return nil }
-            guard current.shards > 1 else { return state.interest.removeValue(forKey: subject)?.subscription }
+            guard current.shards > 1 else { return state.interest.removeValue(forKey: subject)?.subscription ?? nil }
             state.interest[subject]!.shards -= 1
             return nil
         }

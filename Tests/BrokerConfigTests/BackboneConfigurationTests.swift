@@ -69,10 +69,7 @@ import Testing
         ),
     ])
     func badNATSSettingIsNamed(testCase: InvalidConfigCase) {
-        let error = #expect(throws: ConfigError.self) { try load("\(minimalYAML)\n\(testCase.yaml)") }
-        #expect(error?.code == testCase.code)
-        #expect(error?.keyPath == testCase.keyPath)
-        #expect(error?.line == testCase.line)
+        testCase.expectRejected()
     }
 
     @Test func natsSectionWithoutTheNATSKindSaysSo() {

@@ -10,6 +10,16 @@ struct InvalidConfigCase: Sendable, CustomTestStringConvertible {
     var code: ConfigError.Code = .invalidValue
 
     var testDescription: String { self.keyPath }
+
+    /// Loading the fragment fails with this case's code, key path and line.
+    func expectRejected(sourceLocation: SourceLocation = #_sourceLocation) {
+        let error = #expect(throws: ConfigError.self, sourceLocation: sourceLocation) {
+            try load("\(minimalYAML)\n\(self.yaml)")
+        }
+        #expect(error?.code == self.code, sourceLocation: sourceLocation)
+        #expect(error?.keyPath == self.keyPath, sourceLocation: sourceLocation)
+        #expect(error?.line == self.line, sourceLocation: sourceLocation)
+    }
 }
 
 @Suite struct ConfigValidationTests {
@@ -33,10 +43,7 @@ struct InvalidConfigCase: Sendable, CustomTestStringConvertible {
         InvalidConfigCase(yaml: "drain: { grace_seconds: -1 }", keyPath: "drain.grace_seconds", line: 3),
     ])
     func outOfRangeValueIsRejectedAtItsLine(testCase: InvalidConfigCase) {
-        let error = #expect(throws: ConfigError.self) { try load("\(minimalYAML)\n\(testCase.yaml)") }
-        #expect(error?.code == testCase.code)
-        #expect(error?.keyPath == testCase.keyPath)
-        #expect(error?.line == testCase.line)
+        testCase.expectRejected()
     }
 
     @Test(arguments: [

@@ -63,10 +63,7 @@ import Testing
         ),
     ])
     func invalidNewLimitIsRejectedAtItsLine(testCase: InvalidConfigCase) {
-        let error = #expect(throws: ConfigError.self) { try load("\(minimalYAML)\n\(testCase.yaml)") }
-        #expect(error?.code == testCase.code)
-        #expect(error?.keyPath == testCase.keyPath)
-        #expect(error?.line == testCase.line)
+        testCase.expectRejected()
     }
 
     @Test func misspelledNewLimitSuggestsTheKnownKey() {
