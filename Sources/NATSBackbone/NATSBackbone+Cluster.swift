@@ -114,16 +114,22 @@ extension NATSBackbone {
     public func occupiedChannels(app: String, prefix: String?) async -> [String: Int] {
         guard let receiver = self.receiver else { return [:] }
         var result = await receiver.localOccupancy(app: app, prefix: prefix)
-        let (client, others) = self.state.withLockedValue { ($0.client, $0.liveNodes.count - 1) }
-        guard let client, client.isConnected, others > 0 else { return result }
+        let (client, leases) = self.state.withLockedValue { ($0.client, $0.connectedBuckets?.leases) }
+        guard let client, let leases else { return result }
         var fields: [(key: String, value: JSONValue)] = [("app", .string(app))]
         if let prefix { fields.append(("prefix", .string(prefix))) }
         let request = ByteBuffer(string: JSONValue.object(fields).serialized)
         let timeout = self.requestTimeout
+        let node = self.nodeID
+        let others: Int
         let answers: [NATSMessage]
         do {
-            answers = try await self.threadPool.runIfActive {
-                try client.gather(ClusterNames.querySubject, request, expected: others, timeout: timeout)
+            // The leases as they are now, not as of the last round: a node that
+            // joined a moment ago must be waited for.
+            (others, answers) = try await self.threadPool.runIfActive {
+                let others = try leases.keys().filter { $0 != node }.count
+                guard others > 0 else { return (0, []) }
+                return (others, try client.gather(ClusterNames.querySubject, request, expected: others, timeout: timeout))
             }
         } catch {
             self.logger.warning("cluster query failed; answering for this node only", metadata: ["error": "\(error)"])
