@@ -77,6 +77,10 @@ bench() {
     taskset -c "$BENCH_CPU" "$BIN_DIR/switchboard-bench" "$@" --url "ws://127.0.0.1:$port_b" --server-pid "$pid_b"
 }
 
+# The hop itself: with 10 subscribers the broadcast takes microseconds, so the
+# difference between the two runs is what A -> NATS -> B adds.
+bench fanout --connections 10 --rate 50 --duration 10
+bench fanout --connections 10 --rate 50 --duration 10 --publish-url "ws://127.0.0.1:$port_a"
 bench fanout --connections 1000 --rate 50 --duration 10
 bench fanout --connections 1000 --rate 50 --duration 10 --publish-url "ws://127.0.0.1:$port_a"
 bench fanout --connections 1000 --rate 0 --duration 10
