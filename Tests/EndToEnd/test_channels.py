@@ -236,7 +236,7 @@ def test_closed_socket_no_longer_counts_as_subscriber(sdk, ws_factory):
 CACHE_PREFIXES = ["cache-", "private-cache-", "presence-cache-", "private-encrypted-cache-"]
 
 
-def _subscribe_any(ws, sdk, ch, user_id="cache-user"):
+def subscribe_any(ws, sdk, ch, user_id="cache-user"):
     """Subscribe with whatever auth the channel kind needs, without waiting."""
     if ch.startswith("presence-"):
         auth, cd = presence_auth(sdk, ch, ws.socket_id, user_id, {"name": user_id})
@@ -251,7 +251,7 @@ def _subscribe_any(ws, sdk, ch, user_id="cache-user"):
 def test_cache_channel_sends_cache_miss_when_empty(sdk, ws_factory, prefix):
     ws = ws_factory()
     ch = unique(prefix)
-    _subscribe_any(ws, sdk, ch)
+    subscribe_any(ws, sdk, ch)
     ws.expect("pusher_internal:subscription_succeeded", channel=ch)
     ev = ws.expect("pusher:cache_miss", channel=ch)
     assert ev["channel"] == ch
@@ -261,7 +261,7 @@ def test_cache_channel_sends_cache_miss_when_empty(sdk, ws_factory, prefix):
 def test_cache_channel_replays_last_event_to_new_subscriber(sdk, ws_factory, prefix):
     first = ws_factory()
     ch = unique(prefix)
-    _subscribe_any(first, sdk, ch, "first-user")
+    subscribe_any(first, sdk, ch, "first-user")
     first.expect("pusher_internal:subscription_succeeded", channel=ch)
     first.expect("pusher:cache_miss", channel=ch)
     sdk.trigger(ch, "price", {"v": 1})
@@ -270,7 +270,7 @@ def test_cache_channel_replays_last_event_to_new_subscriber(sdk, ws_factory, pre
     last = first.expect("price", channel=ch)
 
     second = ws_factory()
-    _subscribe_any(second, sdk, ch, "second-user")
+    subscribe_any(second, sdk, ch, "second-user")
     second.expect("pusher_internal:subscription_succeeded", channel=ch)
     replay = second.expect("price", channel=ch)
     assert replay.raw_data == last.raw_data  # the last event, exactly as delivered

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,16 +21,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import free_port
 from helpers import PusherWS, Server, make_sdk, unique
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROXIES = REPO_ROOT / "Config" / "proxies"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proxied(Server):
