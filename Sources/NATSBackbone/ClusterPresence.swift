@@ -12,7 +12,10 @@ import PusherProtocol
 ///
 /// Every method blocks on NATS and runs on the backbone's thread pool.
 final class ClusterPresence: Sendable {
-    typealias Announce = @Sendable (_ app: String, _ channel: String, _ event: ServerEvent, _ excluding: SocketID?) -> Void
+    /// Sends a membership change to the channel; `revision` is the roster version it made.
+    typealias Announce = @Sendable (
+        _ app: String, _ channel: String, _ event: ServerEvent, _ excluding: SocketID?, _ revision: UInt64
+    ) -> Void
 
     /// Compare-and-set attempts before giving up on a channel under heavy churn.
     private static let maximumAttempts = 32
@@ -37,8 +40,9 @@ final class ClusterPresence: Sendable {
         let key = ClusterNames.channelKey(app: app, channel: channel)
         var isFirst = false
         let record: RosterRecord
+        let revision: UInt64
         do {
-            record = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
+            (record, revision) = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
                 isFirst = try record.add(socket: socket.description, node: self.node, member: member, maximumMembers: maximumMembers)
             }
         } catch .roster(let error) {
@@ -52,9 +56,9 @@ final class ClusterPresence: Sendable {
         }
         self.local.withLockedValue { $0[key, default: [:]][socket.description] = member }
         if isFirst {
-            self.announce(app, channel, .memberAdded(channel: channel, member: member), socket)
+            self.announce(app, channel, .memberAdded(channel: channel, member: member), socket, revision)
         }
-        return PresenceJoin(snapshot: PresenceSnapshot(members: record.members), isFirstSocketOfUser: isFirst)
+        return PresenceJoin(snapshot: PresenceSnapshot(members: record.members), isFirstSocketOfUser: isFirst, revision: revision)
     }
 
     func remove(app: String, channel: String, socket: SocketID) -> PresenceMember? {
@@ -64,8 +68,9 @@ final class ClusterPresence: Sendable {
             if local[key]?.isEmpty == true { local[key] = nil }
         }
         var removed: PresenceMember?
+        let revision: UInt64
         do {
-            _ = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
+            (_, revision) = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
                 removed = record.remove(socket: socket.description, node: self.node)
             }
         } catch {
@@ -78,7 +83,7 @@ final class ClusterPresence: Sendable {
             return nil
         }
         if let removed {
-            self.announce(app, channel, .memberRemoved(channel: channel, userID: removed.userID), nil)
+            self.announce(app, channel, .memberRemoved(channel: channel, userID: removed.userID), nil, revision)
         }
         return removed
     }
@@ -121,8 +126,9 @@ final class ClusterPresence: Sendable {
         guard let (app, channel) = ClusterNames.channel(ofKey: key) else { return }
         let local = self.local.withLockedValue { $0[key] ?? [:] }
         var changes: (added: [PresenceMember], removed: [PresenceMember]) = ([], [])
+        let revision: UInt64
         do {
-            _ = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
+            (_, revision) = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
                 changes = record.reconcile(node: self.node, local: local, live: live)
             }
         } catch {
@@ -131,10 +137,10 @@ final class ClusterPresence: Sendable {
             return
         }
         for member in changes.removed {
-            self.announce(app, channel, .memberRemoved(channel: channel, userID: member.userID), nil)
+            self.announce(app, channel, .memberRemoved(channel: channel, userID: member.userID), nil, revision)
         }
         for member in changes.added {
-            self.announce(app, channel, .memberAdded(channel: channel, member: member), nil)
+            self.announce(app, channel, .memberAdded(channel: channel, member: member), nil, revision)
         }
         if !changes.removed.isEmpty || !changes.added.isEmpty {
             self.logger.info(
@@ -182,10 +188,11 @@ final class ClusterPresence: Sendable {
 
     /// Applies `change` to the current record and writes it back if nobody wrote in
     /// between; otherwise reads again. An unchanged record is not written.
+    /// - Returns: the record and its revision after the change.
     private func update(
         _ key: String,
         _ change: (inout RosterRecord) throws(PresenceError) -> Void
-    ) throws(UpdateError) -> RosterRecord {
+    ) throws(UpdateError) -> (record: RosterRecord, revision: UInt64) {
         guard let bucket = self.bucket() else { throw .unavailable }
         for _ in 0..<Self.maximumAttempts {
             let current = try self.read(key)
@@ -195,10 +202,9 @@ final class ClusterPresence: Sendable {
             } catch {
                 throw .roster(error)
             }
-            guard record != (current?.record ?? RosterRecord()) else { return record }
+            guard record != (current?.record ?? RosterRecord()) else { return (record, current?.revision ?? 0) }
             do {
-                try bucket.write(key, record.encoded, ifRevision: current?.revision ?? 0)
-                return record
+                return (record, try bucket.write(key, record.encoded, ifRevision: current?.revision ?? 0))
             } catch {
                 switch error {
                 case .conflict: continue

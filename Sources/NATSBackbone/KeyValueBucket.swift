@@ -43,14 +43,15 @@ final class KeyValueBucket: @unchecked Sendable {
     }
 
     /// Writes `value` only if `key` is still at `revision` (0: only if absent).
-    func write(_ key: String, _ value: [UInt8], ifRevision revision: UInt64) throws(WriteError) {
+    /// - Returns: the key's revision after the write.
+    func write(_ key: String, _ value: [UInt8], ifRevision revision: UInt64) throws(WriteError) -> UInt64 {
         var written: UInt64 = 0
         let status = value.withUnsafeBytes { bytes in
             revision == 0
                 ? kvStore_Create(&written, self.store, key, bytes.baseAddress, Int32(bytes.count))
                 : kvStore_Update(&written, self.store, key, bytes.baseAddress, Int32(bytes.count), revision)
         }
-        guard status != NATS_OK else { return }
+        guard status != NATS_OK else { return written }
         let error = NATSError("write \(self.name)/\(key)", status)
         // JetStream answers a lost race with "wrong last sequence"; libnats passes on
         // only its text.

@@ -35,6 +35,7 @@ extension NATSBackbone {
     /// lease and re-assert this node's memberships, then report the node ready.
     func connectionEstablished() {
         self.logger.info("NATS connected")
+        self.recentCacheEvents.forgetEvents()
         Task {
             _ = try? await self.leaseThread.runIfActive { self.leaseRound(reconcileEverything: true) }
         }

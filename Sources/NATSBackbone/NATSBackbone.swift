@@ -31,6 +31,7 @@ public final class NATSBackbone: Backbone {
     let leaseThread = NIOThreadPool(numberOfThreads: 1)
     let state: NIOLockedValueBox<State>
     let presence: ClusterPresence
+    let recentCacheEvents = RecentCacheEvents()
 
     struct Buckets {
         var presence: KeyValueBucket
@@ -42,6 +43,8 @@ public final class NATSBackbone: Backbone {
         var app: String
         var channel: String
         var shards: Int
+        /// Tells this subscription's messages from those of an earlier one.
+        var generation: UInt64
         var subscription: NATSSubscription?
     }
 
@@ -52,6 +55,7 @@ public final class NATSBackbone: Backbone {
         /// Channel interest by subject: how many shards asked, and the subscription once
         /// the client exists (sockets may subscribe while the backbone is starting).
         var interest: [String: Interest] = [:]
+        var nextGeneration: UInt64 = 0
         var control: [NATSSubscription] = []
         /// Nodes whose lease was current at the last lease round, this one included.
         var liveNodes: Set<String> = []
@@ -73,11 +77,16 @@ public final class NATSBackbone: Backbone {
         self.threadPool = NIOThreadPool(numberOfThreads: Self.blockingThreads)
         let state = NIOLockedValueBox(State())
         self.state = state
+        let recentCacheEvents = self.recentCacheEvents
         self.presence = ClusterPresence(
             node: self.nodeID,
             bucket: { state.withLockedValue { $0.connectedBuckets?.presence } },
-            announce: { app, channel, event, excluded in
-                Self.publish(BackboneEvent(app: app, channel: channel, event: event, excludedSocket: excluded, isCached: false), in: state)
+            announce: { app, channel, event, excluded, revision in
+                let announcement = BackboneEvent(
+                    app: app, channel: channel, event: event, excludedSocket: excluded, isCached: false,
+                    presenceRevision: revision
+                )
+                Self.publish(announcement, in: state, recentCacheEvents: recentCacheEvents)
             },
             logger: logger
         )
@@ -174,7 +183,11 @@ public final class NATSBackbone: Backbone {
                 state.interest[subject]!.shards += 1
                 return
             }
-            var interest = Interest(app: app, channel: channel, shards: 1)
+            state.nextGeneration += 1
+            var interest = Interest(app: app, channel: channel, shards: 1, generation: state.nextGeneration)
+            if (try? ChannelName(validating: channel))?.isCache == true {
+                self.recentCacheEvents.listen(subject, generation: interest.generation)
+            }
             if let client = state.client, let receiver = state.receiver {
                 interest.subscription = self.subscribe(subject, interest, client: client, receiver: receiver)
             }
@@ -190,10 +203,12 @@ public final class NATSBackbone: Backbone {
         client: NATSClient,
         receiver: any BackboneReceiver
     ) -> NATSSubscription? {
-        let (app, channel) = (interest.app, interest.channel)
+        let (app, channel, generation) = (interest.app, interest.channel, interest.generation)
+        let recent = self.recentCacheEvents
         do {
             return try client.subscribe(subject) { message in
                 guard let event = EventEnvelope.decode(message.payload, app: app, channel: channel) else { return }
+                if event.isCached { recent.record(subject, generation: generation, payload: event.payload) }
                 receiver.deliver(event)
             }
         } catch {
@@ -211,19 +226,21 @@ public final class NATSBackbone: Backbone {
             return nil
         }
         // The subscription ends here, outside the lock, when its last reference goes.
-        _ = released
+        if released != nil { self.recentCacheEvents.forget(subject) }
     }
 
     public func publish(_ event: BackboneEvent) {
-        Self.publish(event, in: self.state)
+        Self.publish(event, in: self.state, recentCacheEvents: self.recentCacheEvents)
     }
 
-    private static func publish(_ event: BackboneEvent, in state: NIOLockedValueBox<State>) {
-        let (receiver, client) = state.withLockedValue { ($0.receiver, $0.client) }
+    private static func publish(_ event: BackboneEvent, in state: NIOLockedValueBox<State>, recentCacheEvents: RecentCacheEvents) {
+        let subject = ClusterNames.channelSubject(app: event.app, channel: event.channel)
+        let (receiver, client, generation) = state.withLockedValue { ($0.receiver, $0.client, $0.interest[subject]?.generation) }
+        if event.isCached, let generation {
+            recentCacheEvents.record(subject, generation: generation, payload: event.payload)
+        }
         receiver?.deliver(event)
-        guard let client, client.isConnected,
-            client.publish(ClusterNames.channelSubject(app: event.app, channel: event.channel), EventEnvelope.encode(event))
-        else {
+        guard let client, client.isConnected, client.publish(subject, EventEnvelope.encode(event)) else {
             receiver?.backboneDropped(events: 1)
             return
         }
@@ -252,6 +269,9 @@ public final class NATSBackbone: Backbone {
     }
 
     public func lastEvent(app: String, channel: String) async -> CachedEvent? {
+        if let seen = self.recentCacheEvents.last(ClusterNames.channelSubject(app: app, channel: channel)) {
+            return seen
+        }
         guard let cache = self.state.withLockedValue({ $0.connectedBuckets?.cache }) else { return nil }
         let key = ClusterNames.channelKey(app: app, channel: channel)
         let logger = self.logger

@@ -89,4 +89,25 @@ struct RoomTests {
         }
         await loop.shutdownGracefully()
     }
+
+    @Test("a versioned membership announcement skips sockets whose snapshot already showed it")
+    func announcementSkipsNewerSnapshots() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let key = self.key
+        let frame = self.frame(#"{"event":"pusher_internal:member_added"}"#)
+        let (old, same, newer) = (RecordingOutbound(), RecordingOutbound(), RecordingOutbound())
+        try await loop.executeInContext {
+            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            room.assumeIsolated { room in
+                room.add(SocketID(major: 1, minor: 1), outbound: old, presenceRevision: 4)
+                room.add(SocketID(major: 1, minor: 2), outbound: same, presenceRevision: 5)
+                room.add(SocketID(major: 1, minor: 3), outbound: newer, presenceRevision: 9)
+                room.announce(frame, excluding: nil, revision: 5)
+            }
+            #expect(old.frames.count == 1)
+            #expect(same.frames.isEmpty)
+            #expect(newer.frames.isEmpty)
+        }
+        await loop.shutdownGracefully()
+    }
 }

@@ -18,10 +18,22 @@ import Testing
         #expect(decoded.app == "1" && decoded.channel == "cache-x")
     }
 
+    @Test func carriesTheRosterRevisionOfAnAnnouncement() throws {
+        let event = BackboneEvent(
+            app: "1", channel: "presence-x", payload: ByteBuffer(string: "{}"), excludedSocket: SocketID(major: 1, minor: 2),
+            isCached: false, presenceRevision: 1 << 40 + 7
+        )
+        let decoded = try #require(EventEnvelope.decode(EventEnvelope.encode(event), app: "1", channel: "presence-x"))
+        #expect(decoded.presenceRevision == 1 << 40 + 7)
+        #expect(decoded.excludedSocket == SocketID(major: 1, minor: 2))
+        #expect(decoded.payload == ByteBuffer(string: "{}"))
+    }
+
     @Test func noExclusionDecodesAsNil() throws {
         let event = BackboneEvent(app: "1", channel: "c", payload: ByteBuffer(string: "{}"), excludedSocket: nil, isCached: false)
         let decoded = try #require(EventEnvelope.decode(EventEnvelope.encode(event), app: "1", channel: "c"))
         #expect(decoded.excludedSocket == nil)
+        #expect(decoded.presenceRevision == nil)
         #expect(!decoded.isCached)
     }
 

@@ -107,9 +107,9 @@ public actor Broker: BackboneReceiver {
         self.metrics.backboneReceived.increment()
         let frame = OutboundFrame(text: event.payload)
         let key = RoomKey(app: event.app, channel: event.channel)
-        let excluded = event.excludedSocket
+        let (excluded, revision) = (event.excludedSocket, event.presenceRevision)
         for shard in self.shards {
-            shard.enqueue { $0.deliver(frame, to: key, excluding: excluded) }
+            shard.enqueue { $0.deliver(frame, to: key, excluding: excluded, presenceRevision: revision) }
         }
     }
 

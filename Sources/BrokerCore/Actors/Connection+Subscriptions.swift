@@ -128,7 +128,7 @@ extension Connection {
                 self.close(code: .overCapacity, reason: "Too many events arrived while joining \(channel.name)")
                 return
             }
-            self.enterRoom(channel.name, through: self.outbound)
+            self.enterRoom(channel.name, through: self.outbound, presenceRevision: join.revision)
             self.activate(channel, member: member, presence: join.snapshot)
             for frame in pending.frames(consistentWith: join.snapshot) { self.outbound.write(frame) }
             self.outbound.flush()
@@ -185,10 +185,13 @@ extension Connection {
     }
 
     /// Joins the shard's room for `name`, or re-points an existing entry at `outbound`.
-    private func enterRoom(_ name: String, through outbound: any Outbound) {
+    /// - Parameter presenceRevision: the roster version the socket's snapshot showed.
+    private func enterRoom(_ name: String, through outbound: any Outbound, presenceRevision: UInt64? = nil) {
         let key = RoomKey(app: self.app.id, channel: name)
         let app = self.app
-        self.shard.assumeIsolated { $0.subscribe(self.socketID, outbound: outbound, to: key, of: app) }
+        self.shard.assumeIsolated {
+            $0.subscribe(self.socketID, outbound: outbound, to: key, of: app, presenceRevision: presenceRevision ?? 0)
+        }
     }
 
     private func leaveRoom(_ name: String) {

@@ -12,6 +12,9 @@ actor Room {
     private struct Subscriber {
         let socketID: SocketID
         let outbound: any Outbound
+        /// The presence roster version of the socket's snapshot (0: none); older
+        /// membership announcements are already in it.
+        let presenceRevision: UInt64
     }
 
     nonisolated let key: RoomKey
@@ -38,8 +41,8 @@ actor Room {
     /// presence join swapping its pending holder for the socket).
     /// - Returns: whether the socket is new to the room.
     @discardableResult
-    func add(_ socketID: SocketID, outbound: any Outbound) -> Bool {
-        let subscriber = Subscriber(socketID: socketID, outbound: outbound)
+    func add(_ socketID: SocketID, outbound: any Outbound, presenceRevision: UInt64 = 0) -> Bool {
+        let subscriber = Subscriber(socketID: socketID, outbound: outbound, presenceRevision: presenceRevision)
         if let index = self.indexBySocket[socketID] {
             self.subscribers[index] = subscriber
             return false
@@ -81,6 +84,16 @@ actor Room {
         let delivered = self.subscribers.count - (excluded.flatMap { self.indexBySocket[$0] } == nil ? 0 : 1)
         self.metrics.messagesOut.increment(by: Int64(delivered))
         self.metrics.bytesOut.increment(by: Int64(delivered * frame.payloadByteCount))
+    }
+
+    /// A membership change of a versioned presence roster: written to every subscriber
+    /// whose snapshot predates it. Another node's announcement can arrive after a
+    /// socket joined with a snapshot that already showed the change.
+    func announce(_ frame: OutboundFrame, excluding excluded: SocketID?, revision: UInt64) {
+        for subscriber in self.subscribers where subscriber.socketID != excluded && subscriber.presenceRevision < revision {
+            subscriber.outbound.write(frame)
+            subscriber.outbound.flush()
+        }
     }
 }
 

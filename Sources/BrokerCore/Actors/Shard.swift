@@ -90,7 +90,7 @@ public actor Shard {
         self.users[UserKey(app: connection.app.id, userID: userID), default: [:]][connection.socketID] = connection
     }
 
-    func subscribe(_ socketID: SocketID, outbound: any Outbound, to key: RoomKey, of app: App) {
+    func subscribe(_ socketID: SocketID, outbound: any Outbound, to key: RoomKey, of app: App, presenceRevision: UInt64 = 0) {
         let room: Room
         if let existing = self.rooms[key] {
             room = existing
@@ -99,7 +99,7 @@ public actor Shard {
             self.rooms[key] = room
             self.backbone.join(app: key.app, channel: key.channel)
         }
-        if room.assumeIsolated({ $0.add(socketID, outbound: outbound) }) {
+        if room.assumeIsolated({ $0.add(socketID, outbound: outbound, presenceRevision: presenceRevision) }) {
             self.occupancy.subscribed(key, app: app)
         }
     }
@@ -116,8 +116,13 @@ public actor Shard {
         }
     }
 
-    func deliver(_ frame: OutboundFrame, to key: RoomKey, excluding excluded: SocketID?) {
-        self.rooms[key]?.assumeIsolated { $0.broadcast(frame, excluding: excluded) }
+    func deliver(_ frame: OutboundFrame, to key: RoomKey, excluding excluded: SocketID?, presenceRevision: UInt64?) {
+        guard let room = self.rooms[key] else { return }
+        if let presenceRevision {
+            room.assumeIsolated { $0.announce(frame, excluding: excluded, revision: presenceRevision) }
+        } else {
+            room.assumeIsolated { $0.broadcast(frame, excluding: excluded) }
+        }
     }
 
     func terminate(app: String, userID: String) {
