@@ -10,6 +10,8 @@ struct SwitchboardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-bench",
         abstract: "Benchmark a Pusher-compatible broker over real sockets.",
-        subcommands: [IdleCommand.self, FanoutCommand.self, SlowConsumerCommand.self, ChannelsCommand.self]
+        subcommands: [
+            IdleCommand.self, FanoutCommand.self, SlowConsumerCommand.self, ChannelsCommand.self, CompareCommand.self,
+        ]
     )
 }

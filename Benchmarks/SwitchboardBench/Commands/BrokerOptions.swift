@@ -2,8 +2,17 @@ import ArgumentParser
 
 /// Where the broker is and which app to use; shared by every scenario.
 struct BrokerOptions: ParsableArguments {
-    @Option(help: "The broker's WebSocket URL; the HTTP API is served on the same port.")
+    @Option(help: "The broker under test: pusher (Switchboard) or nats (nats-server's WebSocket listener).")
+    var target = BenchTarget.pusher
+
+    @Option(help: "The broker's WebSocket URL; with --target pusher the HTTP API is served on the same port.")
     var url = "ws://127.0.0.1:6001"
+
+    @Option(
+        name: .customLong("publish-url"),
+        help: "With --target nats: the NATS client listener events are published to."
+    )
+    var publishURL = "nats://127.0.0.1:4222"
 
     @Option(name: .customLong("app-id"), help: "App id, for HTTP API paths.")
     var appID = "1"
@@ -27,12 +36,25 @@ struct BrokerOptions: ParsableArguments {
         guard BrokerAddress(url: self.url) != nil else {
             throw ValidationError("--url must look like ws://HOST:PORT")
         }
+        guard BrokerAddress(url: self.publishURL) != nil else {
+            throw ValidationError("--publish-url must look like nats://HOST:PORT")
+        }
         guard self.threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     var address: BrokerAddress {
         guard let address = BrokerAddress(url: self.url) else { preconditionFailure("validated in validate()") }
         return address
+    }
+
+    /// Where events are published: the HTTP API beside the WebSockets, or NATS.
+    var publishAddress: BrokerAddress {
+        switch self.target {
+        case .pusher: return self.address
+        case .nats:
+            guard let address = BrokerAddress(url: self.publishURL) else { preconditionFailure("validated") }
+            return address
+        }
     }
 }
 

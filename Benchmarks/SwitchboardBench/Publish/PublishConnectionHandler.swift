@@ -2,22 +2,22 @@ import NIOCore
 import NIOHTTP1
 
 /// One keep-alive HTTP/1.1 connection to the HTTP API with at most one request in
-/// flight; the ``Publisher`` decides what to send and when.
-///
-/// One request per connection keeps the accounting exact (every response belongs to the
-/// last request) and is how the Pusher server SDKs use a connection; throughput comes
-/// from several connections instead of pipelining.
-final class PublishConnectionHandler: ChannelInboundHandler {
+/// flight, as the Pusher server SDKs use a connection; throughput comes from several
+/// connections instead of pipelining.
+final class PublishConnectionHandler: ChannelInboundHandler, PublishConnection {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
-    /// Called on the connection's loop with the status of each complete response.
     var onResponse: (HTTPResponseStatus) -> Void = { _ in }
-    /// Called once when the connection closes.
     var onClose: () -> Void = {}
 
+    private let requestBuilder: PublishRequestBuilder
     private var context: ChannelHandlerContext?
     private var status: HTTPResponseStatus = .ok
+
+    init(requestBuilder: PublishRequestBuilder) {
+        self.requestBuilder = requestBuilder
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -27,8 +27,11 @@ final class PublishConnectionHandler: ChannelInboundHandler {
         self.context = nil
     }
 
-    func send(head: HTTPRequestHead, body: ByteBuffer) {
+    func publish(events: [(channel: String, sequence: Int)], sentAt: UInt64) {
         guard let context = self.context else { return }
+        let (head, body) = self.requestBuilder.makeRequest(
+            events: events, sentAt: sentAt, allocator: context.channel.allocator
+        )
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
