@@ -63,12 +63,12 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    /// `fanout paced 1000 subs`, `idle 5000`, …
+    /// `fanout max 1000 subs`, `idle 5000 conn`, `channels paced 1000 ch`.
     private static func label(of result: JSONValue) -> String {
-        let parts = ["scenario", "mode", "connections", "subscribers", "channels"].compactMap { key -> String? in
-            guard let value = result[key] else { return nil }
-            if case .number(let text) = value { return key == "connections" || key == "subscribers" ? text + " conn" : text + " ch" }
-            return value.stringValue
+        var parts = [result["scenario"]?.stringValue ?? "?"]
+        if let mode = result["mode"]?.stringValue { parts.append(mode == "closed-loop" ? "max" : mode) }
+        for (key, unit) in [("connections", "conn"), ("subscribers", "subs"), ("channels", "ch")] {
+            if case .number(let count)? = result[key] { parts.append("\(count) \(unit)") }
         }
         return parts.joined(separator: " ")
     }
@@ -79,10 +79,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     private static func text(_ value: Double) -> String {
-        switch abs(value) {
-        case 1000...: Report.format(value, decimals: 0)
-        case 10...: Report.format(value, decimals: 1)
-        default: Report.format(value, decimals: 2)
-        }
+        let decimals = value == value.rounded() || abs(value) >= 1000 ? 0 : abs(value) >= 10 ? 1 : 2
+        return Report.format(value, decimals: decimals)
     }
 }
