@@ -25,6 +25,8 @@ struct CompareCommand: ParsableCommand {
     /// The figures worth comparing, in print order, with their labels.
     private static let metrics: [(key: String, label: String)] = [
         ("connect_rate_per_s", "connect rate (/s)"),
+        ("server_cpu_us_per_connect", "server CPU per connect (µs)"),
+        ("connect_generator_cpu_percent", "generator CPU while connecting (%)"),
         ("kib_per_connection", "server RSS per connection (KiB)"),
         ("deliveries_per_s", "deliveries/s"),
         ("server_cpu_us_per_delivery", "server CPU per delivery (µs)"),
