@@ -49,7 +49,8 @@ struct RoomTests {
         let frames = [self.frame(#"{"event":"a"}"#), self.frame(#"{"event":"b"}"#)]
         let outbound = RecordingOutbound()
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let flushes = FlushQueue(eventLoop: loop)
+            let room = Room(key: key, executor: loop, flushes: flushes, metrics: AppMetrics(appID: "test"))
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: outbound)
                 for frame in frames { room.broadcast(frame, excluding: nil) }

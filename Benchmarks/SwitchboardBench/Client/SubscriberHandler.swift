@@ -76,7 +76,8 @@ final class SubscriberHandler<Session: SubscriberSession>: ChannelInboundHandler
             self.statistics.value.deliveries += 1
             self.registry.recordDelivery()
         case .send(let text):
-            self.send(opcode: Session.outboundOpcode, data: context.channel.allocator.buffer(string: text), context: context)
+            let data = context.channel.allocator.buffer(string: text)
+            self.send(opcode: Session.outboundOpcode, data: data, context: context)
         case .subscribed:
             self.isSubscribed = true
             if self.isSlow {

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// `PONG` means every `PUB` before it was routed to the subscribers, the closest
 /// equivalent of the HTTP API's `200`. The connection's `INFO` is ignored; the
 /// `CONNECT` turns off echo and per-operation `+OK`s, like the subscribers'.
-final class NATSPublishHandler: ChannelInboundHandler, PublishConnection {
+final class NATSPublishHandler: PublishChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -16,20 +16,12 @@ final class NATSPublishHandler: ChannelInboundHandler, PublishConnection {
     var onClose: () -> Void = {}
 
     private let dataBytes: Int
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
     /// An incomplete line of server output.
     private var partialLine = ByteBuffer()
 
     init(dataBytes: Int) {
         self.dataBytes = dataBytes
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -54,10 +46,6 @@ final class NATSPublishHandler: ChannelInboundHandler, PublishConnection {
         context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
 
-    func close() {
-        self.context?.close(promise: nil)
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var input = self.unwrapInboundIn(data)
         self.partialLine.writeBuffer(&input)
@@ -67,19 +55,11 @@ final class NATSPublishHandler: ChannelInboundHandler, PublishConnection {
             if line.hasPrefix("PONG") {
                 self.onResponse(.ok)
             } else if line.hasPrefix("PING") {
-                context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(string: "PONG\r\n")), promise: nil)
+                let pong = context.channel.allocator.buffer(string: "PONG\r\n")
+                context.writeAndFlush(self.wrapOutboundOut(pong), promise: nil)
             }
         }
         self.partialLine.discardReadBytes()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.onClose()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
     }
 }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// One publishing connection with at most one request in flight; the ``Publisher``
@@ -16,4 +17,34 @@ protocol PublishConnection: AnyObject {
     func publish(events: [(channel: String, sequence: Int)], sentAt: UInt64)
 
     func close()
+}
+
+/// A ``PublishConnection`` that is its channel's handler: the bookkeeping both publishing
+/// handlers share (the context kept for writing, closing, reporting the close).
+protocol PublishChannelHandler: PublishConnection, ChannelInboundHandler {
+    /// Set while the handler is in a pipeline.
+    var context: ChannelHandlerContext? { get set }
+}
+
+extension PublishChannelHandler {
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func close() {
+        self.context?.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.onClose()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
 }

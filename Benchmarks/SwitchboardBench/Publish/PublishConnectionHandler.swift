@@ -4,7 +4,7 @@ import NIOHTTP1
 /// One keep-alive HTTP/1.1 connection to the HTTP API with at most one request in
 /// flight, as the Pusher server SDKs use a connection; throughput comes from several
 /// connections instead of pipelining.
-final class PublishConnectionHandler: ChannelInboundHandler, PublishConnection {
+final class PublishConnectionHandler: PublishChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
@@ -12,19 +12,11 @@ final class PublishConnectionHandler: ChannelInboundHandler, PublishConnection {
     var onClose: () -> Void = {}
 
     private let requestBuilder: PublishRequestBuilder
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
     private var status: HTTPResponseStatus = .ok
 
     init(requestBuilder: PublishRequestBuilder) {
         self.requestBuilder = requestBuilder
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.context = nil
     }
 
     func publish(events: [(channel: String, sequence: Int)], sentAt: UInt64) {
@@ -37,10 +29,6 @@ final class PublishConnectionHandler: ChannelInboundHandler, PublishConnection {
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    func close() {
-        self.context?.close(promise: nil)
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
@@ -50,15 +38,6 @@ final class PublishConnectionHandler: ChannelInboundHandler, PublishConnection {
         case .end:
             self.onResponse(self.status)
         }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.onClose()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
     }
 }
 

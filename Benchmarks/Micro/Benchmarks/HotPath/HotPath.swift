@@ -19,8 +19,8 @@ let benchmarks: @Sendable () -> Void = {
 
     /// A client event as pusher-js sends it: the frame a presence or private channel relays.
     let clientEvent = Array(
-        #"{"event":"client-typing","channel":"private-chat-42","data":{"user":"alice","text":"hello there, how are you?"}}"#
-            .utf8
+        (#"{"event":"client-typing","channel":"private-chat-42","#
+            + #""data":{"user":"alice","text":"hello there, how are you?"}}"#).utf8
     )
     /// A published event with 100 bytes of data, the benchmark's message.
     let published = ServerEvent(
