@@ -13,6 +13,9 @@
 #   NATS_SERVER              the nats-server binary (default: nats-server on PATH)
 #   BENCH_QUIET_SECONDS      wait up to this long for the 1-minute load average to drop
 #                            below BENCH_QUIET_LOAD (0.4) before each broker's run (default 0)
+#
+# Each scenario prints the load average before it starts: other work on the machine
+# shares the pinned cores, and latency is the first number it spoils.
 set -euo pipefail
 
 BIN_DIR=${1:-.build/release}
@@ -87,24 +90,93 @@ bench() {
     local results=$1
     shift
     echo
-    echo "\$ switchboard-bench $* $extra"
+    echo "\$ switchboard-bench $* $extra    # load $(cut -d' ' -f1-3 /proc/loadavg)"
     # shellcheck disable=SC2086 # $extra is a list of options
     taskset -c "$BENCH_CPU" "$BIN_DIR/switchboard-bench" "$@" --url "$url" --server-pid "$server_pid" $extra \
         | tee "$work/last.txt"
     grep '^{' "$work/last.txt" >>"$results"
 }
 
-# The scenarios both brokers run, in the order `compare` pairs them.
-common_scenarios() {
-    local results=$1
+# Writes the config and starts Switchboard; sets url and extra for bench().
+start_switchboard() {
+    cat >"$work/switchboard.yaml" <<'YAML'
+server:
+  host: 127.0.0.1
+  port: 0
+backbone:
+  kind: in-process
+limits:
+  # The closed-loop scenarios publish far more than the default 1,000 requests/s.
+  http_requests_per_second: 100000
+drain:
+  # Nothing to drain between scenarios: stop at once.
+  grace_seconds: 0
+apps:
+  - id: "1"
+    key: app-key
+    secret: app-secret
+    client_events: true
+YAML
+    start_server 's/^switchboard listening on .*:\([0-9][0-9]*\)$/\1/p' \
+        "$BIN_DIR/switchboard" serve --config "$work/switchboard.yaml" --log-level warning
+    echo "bench: switchboard pid $server_pid on 127.0.0.1:$port"
+    url="ws://127.0.0.1:$port" extra=""
+}
+
+# Writes the config and starts nats-server with its WebSocket listener; sets url and extra.
+start_nats() {
+    cat >"$work/nats.conf" <<'CONF'
+listen: 127.0.0.1:-1
+websocket {
+  listen: 127.0.0.1:-1
+  no_tls: true
+}
+CONF
+    # The WebSocket port is the one to wait for; the client port is logged after it.
+    start_server 's/.*Listening for websocket clients on ws:\/\/.*:\([0-9][0-9]*\)$/\1/p' \
+        "$NATS_SERVER" -c "$work/nats.conf"
+    local ws_port=$port nats_port=""
+    for _ in $(seq 1 50); do
+        nats_port=$(sed -n 's/.*Listening for client connections on .*:\([0-9][0-9]*\)$/\1/p' \
+            "$work/server.err" "$work/server.out" | head -n 1)
+        [ -n "$nats_port" ] && break
+        sleep 0.1
+    done
+    echo "bench: nats-server $("$NATS_SERVER" --version | cut -d' ' -f2) pid $server_pid," \
+        "ws://127.0.0.1:$ws_port, nats://127.0.0.1:$nats_port"
+    url="ws://127.0.0.1:$ws_port" extra="--target nats --publish-url nats://127.0.0.1:$nats_port"
+}
+
+# Every scenario against one broker, in the order `compare` pairs them. Each idle run gets
+# a fresh server: memory freed by the previous run's connections would be reused and
+# make the next run's RSS per connection look smaller than it is.
+# $1: switchboard or nats; $2: results file.
+run_target() {
+    local target=$1 results=$2
     : >"$results"
-    bench "$results" idle --connections 1000
-    bench "$results" idle --connections 5000
-    bench "$results" idle --connections 10000
+    wait_for_quiet
+    for connections in 1000 5000 10000; do
+        "start_$target"
+        bench "$results" idle --connections "$connections"
+        stop_server
+    done
+    "start_$target"
     bench "$results" fanout --connections 1000 --rate 50 --duration 10
     bench "$results" fanout --connections 1000 --rate 0 --duration 10
     bench "$results" channels --channels 1000 --rate 5000 --duration 10
     bench "$results" channels --channels 1000 --rate 0 --duration 10
+    if [ "$target" = switchboard ]; then
+        # The limits issue's case: one reader that never reads among 1,000 at 50 events/s;
+        # healthy p99 against the same run without it.
+        bench "$work/slow.jsonl" slow-consumer --connections 1000 --rate 50 --duration 10 --compare-baseline
+        # To see the slow socket shed, it must receive enough to fill the server's kernel send
+        # buffer (about 2.8 MB on loopback with the default tcp_wmem) before the server's own
+        # 1 MiB outbound budget even starts to count: 8 KiB events at 100/s give it 800 KB/s.
+        bench "$work/slow.jsonl" slow-consumer --connections 250 --rate 100 --size 8192 --duration 15 \
+            --compare-baseline
+    fi
+    echo "bench: $target RSS at end: $(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$server_pid/status")"
+    stop_server
 }
 
 echo "bench: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
@@ -116,68 +188,14 @@ peer="$BIN_DIR/bench-nats.jsonl"
 for target in $BENCH_TARGETS; do
     case "$target" in
     switchboard)
-        cat >"$work/switchboard.yaml" <<'YAML'
-server:
-  host: 127.0.0.1
-  port: 0
-backbone:
-  kind: in-process
-limits:
-  # The closed-loop scenarios publish far more than the default 1,000 requests/s.
-  http_requests_per_second: 100000
-apps:
-  - id: "1"
-    key: app-key
-    secret: app-secret
-    client_events: true
-YAML
-        wait_for_quiet
-        start_server 's/^switchboard listening on .*:\([0-9][0-9]*\)$/\1/p' \
-            "$BIN_DIR/switchboard" serve --config "$work/switchboard.yaml" --log-level warning
-        echo "bench: switchboard pid $server_pid on 127.0.0.1:$port"
-        url="ws://127.0.0.1:$port" extra=""
-        common_scenarios "$ours"
-        # The limits issue's case: one reader that never reads among 1,000 at 50 events/s;
-        # healthy p99 against the same run without it.
-        bench "$work/slow.jsonl" slow-consumer --connections 1000 --rate 50 --duration 10 --compare-baseline
-        # To see the slow socket shed, it must receive enough to fill the server's kernel send
-        # buffer (about 2.8 MB on loopback with the default tcp_wmem) before the server's own
-        # 1 MiB outbound budget even starts to count: 8 KiB events at 100/s give it 800 KB/s.
-        bench "$work/slow.jsonl" slow-consumer --connections 250 --rate 100 --size 8192 --duration 15 \
-            --compare-baseline
-        echo "bench: switchboard RSS at end: $(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$server_pid/status")"
-        stop_server
+        run_target switchboard "$ours"
         ;;
     nats)
         if ! command -v "$NATS_SERVER" >/dev/null 2>&1; then
             echo "bench: $NATS_SERVER not found; install the nats-server package (make setup)" >&2
             exit 1
         fi
-        cat >"$work/nats.conf" <<'CONF'
-listen: 127.0.0.1:-1
-websocket {
-  listen: 127.0.0.1:-1
-  no_tls: true
-}
-CONF
-        wait_for_quiet
-        # The WebSocket port is the one to wait for; the client port is logged after it.
-        start_server 's/.*Listening for websocket clients on ws:\/\/.*:\([0-9][0-9]*\)$/\1/p' \
-            "$NATS_SERVER" -c "$work/nats.conf"
-        ws_port=$port
-        nats_port=""
-        for _ in $(seq 1 50); do
-            nats_port=$(sed -n 's/.*Listening for client connections on .*:\([0-9][0-9]*\)$/\1/p' "$work/server.err" \
-                "$work/server.out" | head -n 1)
-            [ -n "$nats_port" ] && break
-            sleep 0.1
-        done
-        echo "bench: nats-server $("$NATS_SERVER" --version | cut -d' ' -f2) pid $server_pid," \
-            "ws://127.0.0.1:$ws_port, nats://127.0.0.1:$nats_port"
-        url="ws://127.0.0.1:$ws_port" extra="--target nats --publish-url nats://127.0.0.1:$nats_port"
-        common_scenarios "$peer"
-        echo "bench: nats-server RSS at end: $(sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$server_pid/status")"
-        stop_server
+        run_target nats "$peer"
         ;;
     *)
         echo "bench: unknown target $target (switchboard or nats)" >&2
