@@ -4,8 +4,10 @@
 #   make build   swift build
 #   make run     build, then serve Config/switchboard.yaml
 #   make test    swift test (unit tests), then the end-to-end suite (pytest)
-#   make bench   release build, then the load-generator scenarios (BENCHMARKS.md)
-#   make bench-cluster   release build, then fan-out across two nodes joined by NATS
+#   make bench   release build, then the load-generator scenarios against Switchboard
+#                and nats-server, side by side (BENCHMARKS.md)
+#   make bench-cluster  release build, then fan-out across two nodes joined by NATS
+#   make bench-micro  micro-benchmarks of the hot functions (Benchmarks/Micro, ordo-one)
 #   make clean   remove build products and the venv
 #
 # SWIFT_BUILD_FLAGS is passed to both `swift build` and `swift test`, e.g.
@@ -90,15 +92,17 @@ test-e2e: setup
 	SWITCHBOARD_BIN="$${SWITCHBOARD_BIN:-$(CURDIR)/$(BIN)}" $(VENV_PYTHON) -m pytest Tests/EndToEnd $(PYTEST_ARGS)
 
 # Release server and load generator, then every scenario of Benchmarks/run-benchmarks.sh
-# with the server on core 0 and the generator on core 1; about three minutes.
+# against Switchboard and then nats-server, each server on core 0 and the generator on
+# core 1, and the comparison table; about four minutes after the build.
 # BENCH_BIN_DIR must match any --scratch-path in SWIFT_BUILD_FLAGS.
 BENCH_BIN_DIR ?= .build/release
 
-.PHONY: bench
+.PHONY: bench bench-micro
 bench:
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard-bench
 	@command -v taskset >/dev/null 2>&1 || $(MAKE) deb-packages DEB_PACKAGES=util-linux
+	@command -v nats-server >/dev/null 2>&1 || $(MAKE) deb-packages DEB_PACKAGES=nats-server
 	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; Benchmarks/run-benchmarks.sh $(BENCH_BIN_DIR)
 
 # Cross-node fan-out: two release nodes joined by a local nats-server (BENCHMARKS.md).
@@ -107,6 +111,11 @@ bench-cluster: deb-packages
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS) --product switchboard-bench
 	Benchmarks/run-cluster-benchmark.sh $(BENCH_BIN_DIR)
+
+# A separate package, so the main build never fetches the benchmark harness; about a
+# minute of measuring after its first build.
+bench-micro:
+	$(SWIFT) package --package-path Benchmarks/Micro benchmark
 
 clean:
 	rm -rf .build $(VENV) Tests/EndToEnd/__pycache__ Tests/EndToEnd/.pytest_cache .pytest_cache

@@ -12,6 +12,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
+        // For Benchmarks/Micro, a separate package that can only depend on products.
+        .library(name: "PusherProtocol", targets: ["PusherProtocol"]),
+        .library(name: "BrokerCore", targets: ["BrokerCore"]),
         .plugin(name: "ValidateConfig", targets: ["ValidateConfig"]),
     ],
     dependencies: [

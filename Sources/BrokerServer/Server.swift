@@ -84,6 +84,15 @@ public struct Server: Service {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // NIO keeps a socket's receive buffers for reuse, one per read allowed per
+            // wake-up (four by default, 2 KiB each): on an idle WebSocket that was most of
+            // its memory. One read per wake-up and a 256-byte first buffer keep one small
+            // buffer; reads of bigger messages grow the allocator and use transient buffers.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
+            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {

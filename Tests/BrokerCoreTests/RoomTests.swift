@@ -32,11 +32,34 @@ struct RoomTests {
             #expect(a.frames.count == 1)
             #expect(b.frames.isEmpty)
             #expect(c.frames.count == 1)
-            #expect(a.flushCount == 1)
             let address = ServerFrame.storageAddress(frame)
             #expect(ServerFrame.storageAddress(a.frames[0]) == address)
             #expect(ServerFrame.storageAddress(c.frames[0]) == address)
         }
+        await loop.run()
+        #expect(a.flushCount == 1)
+        #expect(b.flushCount == 0)
+        await loop.shutdownGracefully()
+    }
+
+    @Test("broadcasts queued together are flushed once per socket, after the last of them")
+    func burstFlushesOnce() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let key = self.key
+        let frames = [self.frame(#"{"event":"a"}"#), self.frame(#"{"event":"b"}"#)]
+        let outbound = RecordingOutbound()
+        try await loop.executeInContext {
+            let flushes = FlushQueue(eventLoop: loop)
+            let room = Room(key: key, executor: loop, flushes: flushes, metrics: AppMetrics(appID: "test"))
+            room.assumeIsolated { room in
+                room.add(SocketID(major: 1, minor: 1), outbound: outbound)
+                for frame in frames { room.broadcast(frame, excluding: nil) }
+            }
+            #expect(outbound.frames.count == 2)
+            #expect(outbound.flushCount == 0)
+        }
+        await loop.run()
+        #expect(outbound.flushCount == 1)
         await loop.shutdownGracefully()
     }
 

@@ -219,6 +219,28 @@ struct PusherSocketHandlerTests {
         try await self.finish(channel, harness)
     }
 
+    @Test("frames written before a flush leave as one buffer, and before a close frame")
+    func framesCoalesceUntilFlush() async throws {
+        let harness = try await ServerHarness()
+        let channel = try await self.established(harness)
+        let handler = try await channel.pipeline.handler(type: PusherSocketHandler.self).get()
+        let texts = [#"{"event":"a"}"#, #"{"event":"b"}"#, #"{"event":"c"}"#]
+        try await harness.loop.executeInContext {
+            handler.write(OutboundFrame(event: ServerEvent(event: "a")))
+            handler.write(OutboundFrame(event: ServerEvent(event: "b")))
+            handler.flush()
+            handler.write(OutboundFrame(event: ServerEvent(event: "c")))
+            handler.close(code: .reconnectImmediately, reason: "bye")
+        }
+        let flushed = try #require(try await channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(flushed.readableBytesView) == WireFrame.serverText(texts[0]) + WireFrame.serverText(texts[1]))
+        let last = try #require(try await channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(last.readableBytesView) == WireFrame.serverText(texts[2]))
+        let close = try #require(try await channel.readOutbound(as: ByteBuffer.self))
+        #expect(Array(close.readableBytesView) == WireFrame.serverClose(code: 4200, reason: "bye"))
+        try await self.finish(channel, harness)
+    }
+
     @Test("closing the socket releases the connection from the broker")
     func closeReleasesConnection() async throws {
         let harness = try await ServerHarness()

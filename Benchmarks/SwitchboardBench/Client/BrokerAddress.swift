@@ -4,11 +4,11 @@ struct BrokerAddress: Sendable, CustomStringConvertible {
     var host: String
     var port: Int
 
-    /// Accepts `ws://host:port` and `http://host:port` (a trailing path is ignored);
+    /// Accepts `ws://host:port`, `http://host:port` and `nats://host:port` (a trailing path is ignored);
     /// `nil` for anything else. TLS is not supported: it would measure the TLS library.
     init?(url: String) {
         var rest = Substring(url)
-        for scheme in ["ws://", "http://"] where rest.hasPrefix(scheme) {
+        for scheme in ["ws://", "http://", "nats://"] where rest.hasPrefix(scheme) {
             rest = rest.dropFirst(scheme.count)
         }
         guard !rest.contains("://") else { return nil }

@@ -3,8 +3,8 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-/// Opens benchmark subscribers: TCP connect, WebSocket upgrade on `/app/{key}`,
-/// `pusher:subscribe`, and resolves once `pusher_internal:subscription_succeeded` arrives.
+/// Opens benchmark subscribers: TCP connect, WebSocket upgrade, then the target's
+/// subscribe exchange (``SubscriberSession``); resolves once the broker confirms it.
 ///
 /// Handshakes run with bounded concurrency so the server's accept backlog (1024) never
 /// overflows: an overflow costs a one-second SYN retransmit and would show up as a
@@ -12,6 +12,7 @@ import NIOWebSocket
 struct SubscriberConnector: Sendable {
     var address: BrokerAddress
     var appKey: String
+    var target: BenchTarget
     var group: any EventLoopGroup
     var registry: StatisticsRegistry
     /// Largest frame the subscriber accepts; events are at most `max_event_bytes` (10 KiB
@@ -47,12 +48,19 @@ struct SubscriberConnector: Sendable {
     /// - Parameter isSlow: shrink the receive buffer to 4 KiB before connecting and stop
     ///   reading once subscribed: the slow consumer of the `slow-consumer` scenario.
     func connect(channelName: String, isSlow: Bool = false) -> EventLoopFuture<any Channel> {
+        switch self.target {
+        case .pusher: self.connect(PusherSubscriberSession(channelName: channelName), isSlow: isSlow)
+        case .nats: self.connect(NATSSubscriberSession(channelName: channelName), isSlow: isSlow)
+        }
+    }
+
+    private func connect<Session: SubscriberSession>(_ session: Session, isSlow: Bool) -> EventLoopFuture<any Channel> {
         let loop = self.group.next()
         let subscribed = loop.makePromise(of: Void.self)
         let statistics = self.registry.statistics(for: loop)
         let registry = self.registry
         let host = self.address.host
-        let path = "/app/\(self.appKey)?protocol=7&client=switchboard-bench&version=1.0"
+        let path = Session.upgradePath(appKey: self.appKey)
         let maximumFrameBytes = self.maximumFrameBytes
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -65,7 +73,7 @@ struct SubscriberConnector: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         SubscriberHandler(
-                            channelName: channelName,
+                            session: session,
                             isSlow: isSlow,
                             registry: registry,
                             statistics: statistics,
@@ -94,7 +102,7 @@ struct SubscriberConnector: Sendable {
             }
         }
         let timeout = loop.scheduleTask(in: Self.handshakeTimeout) {
-            subscribed.fail(HandshakeTimeoutError(channelName: channelName))
+            subscribed.fail(HandshakeTimeoutError())
         }
         subscribed.futureResult.whenComplete { _ in timeout.cancel() }
         return bootstrap.connect(host: self.address.host, port: self.address.port).flatMap { channel in
@@ -109,6 +117,5 @@ struct SubscriberConnector: Sendable {
 
 /// A subscriber did not reach `subscription_succeeded` within the handshake timeout.
 struct HandshakeTimeoutError: Error, CustomStringConvertible {
-    var channelName: String
-    var description: String { "subscriber on \(self.channelName) did not subscribe within 15 s" }
+    var description: String { "a subscriber did not subscribe within 15 s" }
 }

@@ -1,18 +1,18 @@
 import NIOCore
 import NIOWebSocket
 
-/// One benchmark subscriber: subscribes to its channel once the server says hello, then
-/// timestamps every benchmark event it receives (PROTOCOL.md, "WebSocket endpoint").
+/// One benchmark subscriber: speaks its broker's protocol through a ``SubscriberSession``
+/// and timestamps every benchmark event it receives.
 ///
 /// A NIO handler rather than a Task per connection, for the same reason the server is
 /// built that way: thousands of sockets must cost the generator little memory and CPU,
 /// or the generator measures itself. Latency is `now - t` on the clock the publisher used
 /// (`NIODeadline.now()`, monotonic, same process), so no clock skew enters the numbers.
-final class SubscriberHandler: ChannelInboundHandler {
+final class SubscriberHandler<Session: SubscriberSession>: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private let channelName: String
+    private var session: Session
     private let isSlow: Bool
     private let statistics: NIOLoopBoundBox<LoopStatistics>
     private let registry: StatisticsRegistry
@@ -23,13 +23,13 @@ final class SubscriberHandler: ChannelInboundHandler {
     /// - Parameter isSlow: after subscribing, stop reading the socket for good, so the
     ///   server's outbound queue for this connection grows until its budget closes it.
     init(
-        channelName: String,
+        session: Session,
         isSlow: Bool,
         registry: StatisticsRegistry,
         statistics: NIOLoopBoundBox<LoopStatistics>,
         subscribed: EventLoopPromise<Void>
     ) {
-        self.channelName = channelName
+        self.session = session
         self.isSlow = isSlow
         self.registry = registry
         self.statistics = statistics
@@ -39,9 +39,8 @@ final class SubscriberHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
         switch frame.opcode {
-        case .text:
-            let message = frame.data.withUnsafeReadableBytes { ServerMessage($0) }
-            self.receive(message, context: context)
+        case .text, .binary:
+            self.session.receive(frame.data) { self.handle($0, context: context) }
         case .ping:
             self.send(opcode: .pong, data: frame.data, context: context)
         case .connectionClose:
@@ -68,30 +67,25 @@ final class SubscriberHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func receive(_ message: ServerMessage, context: ChannelHandlerContext) {
-        switch message {
-        case .benchmarkEvent(let sentAt):
+    private func handle(_ signal: SubscriberSignal, context: ChannelHandlerContext) {
+        switch signal {
+        case .delivered(let sentAt):
             guard !(self.isSlow && self.isSubscribed) else { return }
             let now = NIODeadline.now().uptimeNanoseconds
             self.statistics.value.latency.record(nanoseconds: now >= sentAt ? now - sentAt : 0)
             self.statistics.value.deliveries += 1
             self.registry.recordDelivery()
-        case .connectionEstablished:
-            let subscribe = #"{"event":"pusher:subscribe","data":{"channel":"\#(self.channelName)"}}"#
-            self.send(opcode: .text, data: context.channel.allocator.buffer(string: subscribe), context: context)
-        case .subscriptionSucceeded:
+        case .send(let text):
+            let data = context.channel.allocator.buffer(string: text)
+            self.send(opcode: Session.outboundOpcode, data: data, context: context)
+        case .subscribed:
             self.isSubscribed = true
             if self.isSlow {
                 try? context.channel.syncOptions?.setOption(.autoRead, value: false)
             }
             self.subscribed.succeed()
-        case .ping:
-            let pong = #"{"event":"pusher:pong","data":{}}"#
-            self.send(opcode: .text, data: context.channel.allocator.buffer(string: pong), context: context)
         case .error:
-            self.statistics.value.pusherErrors += 1
-        case .other:
-            break
+            self.statistics.value.protocolErrors += 1
         }
     }
 

@@ -2,12 +2,19 @@ import ArgumentParser
 
 /// Where the broker is and which app to use; shared by every scenario.
 struct BrokerOptions: ParsableArguments {
-    @Option(help: "The broker's WebSocket URL; the HTTP API is served on the same port.")
+    @Option(help: "The broker under test: pusher (Switchboard) or nats (nats-server's WebSocket listener).")
+    var target = BenchTarget.pusher
+
+    @Option(help: "The broker's WebSocket URL; with --target pusher the HTTP API is served on the same port.")
     var url = "ws://127.0.0.1:6001"
 
     @Option(
         name: .customLong("publish-url"),
-        help: "Publish through another node's HTTP API (ws://HOST:PORT), to measure delivery across a cluster."
+        help: """
+            Where events are published. With --target pusher: another node's HTTP API (ws://HOST:PORT), \
+            to measure delivery across a cluster (default: the --url node). With --target nats: the NATS \
+            client listener (default: nats://127.0.0.1:4222).
+            """
     )
     var publishURL: String?
 
@@ -34,7 +41,7 @@ struct BrokerOptions: ParsableArguments {
             throw ValidationError("--url must look like ws://HOST:PORT")
         }
         if let publishURL, BrokerAddress(url: publishURL) == nil {
-            throw ValidationError("--publish-url must look like ws://HOST:PORT")
+            throw ValidationError("--publish-url must look like ws://HOST:PORT or nats://HOST:PORT")
         }
         guard self.threads > 0 else { throw ValidationError("--threads must be positive") }
     }
@@ -44,9 +51,11 @@ struct BrokerOptions: ParsableArguments {
         return address
     }
 
-    /// Where events are published: `--publish-url` when given, else the subscribers' node.
+    /// Where events are published: an HTTP API (this node's unless told otherwise), or NATS.
     var publishAddress: BrokerAddress {
-        self.publishURL.flatMap { BrokerAddress(url: $0) } ?? self.address
+        let fallback = self.target == .nats ? "nats://127.0.0.1:4222" : self.url
+        guard let address = BrokerAddress(url: self.publishURL ?? fallback) else { preconditionFailure("validated") }
+        return address
     }
 }
 

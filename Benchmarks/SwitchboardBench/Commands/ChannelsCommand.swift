@@ -30,8 +30,7 @@ struct ChannelsCommand: AsyncParsableCommand {
             let subscribers = try await environment.connector.connect(channelNames: names)
             let batch = self.load.batch ?? 10
             let configuration = Publisher.Configuration(
-                address: environment.broker.publishAddress,
-                requestBuilder: environment.makeRequestBuilder(dataBytes: self.load.size),
+                target: environment.makePublishTarget(dataBytes: self.load.size),
                 rate: self.rate,
                 batchSize: batch,
                 connections: self.load.publishers,

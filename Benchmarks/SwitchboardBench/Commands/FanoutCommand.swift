@@ -52,8 +52,7 @@ struct FanoutScenario {
 
     func run() async throws -> LoadPhaseResult {
         let configuration = Publisher.Configuration(
-            address: self.environment.broker.publishAddress,
-            requestBuilder: self.environment.makeRequestBuilder(dataBytes: self.load.size),
+            target: self.environment.makePublishTarget(dataBytes: self.load.size),
             rate: self.rate,
             batchSize: self.load.batchSize(rate: self.rate),
             connections: self.load.publishers,

@@ -23,11 +23,16 @@ struct IdleCommand: AsyncParsableCommand {
     func run() async throws {
         let report = try await BenchEnvironment.with(self.broker) { environment in
             let serverBefore = environment.serverSample
+            let generatorBefore = ProcessSample.current()
             let start = NIODeadline.now()
             let channels = try await environment.connector.connect(
                 channelNames: (0..<self.connections).map { "idle-\($0)" }
             )
             let connectSeconds = Double((NIODeadline.now() - start).nanoseconds) / 1e9
+            // CPU over the connect phase alone: which side limits the connect rate.
+            let serverConnected = environment.serverSample
+            let generator = ProcessDelta(before: generatorBefore, after: ProcessSample.current())
+            let server = ProcessDelta(before: serverBefore, after: serverConnected)
             try await Task.sleep(for: .seconds(self.settle))
             let serverAfter = environment.serverSample
             let observed = try await environment.registry.snapshot()
@@ -37,6 +42,15 @@ struct IdleCommand: AsyncParsableCommand {
             report.add("connections", .int(channels.count))
             report.add("connect_seconds", connectSeconds, decimals: 3)
             report.add("connect_rate_per_s", Double(channels.count) / connectSeconds, decimals: 0)
+            report.add("connect_server_cpu_percent", server.cpuSeconds.map { $0 * 100 / connectSeconds }, decimals: 1)
+            report.add(
+                "connect_generator_cpu_percent", generator.cpuSeconds.map { $0 * 100 / connectSeconds }, decimals: 1
+            )
+            report.add(
+                "server_cpu_us_per_connect",
+                server.cpuSeconds.map { $0 * 1e6 / Double(max(1, channels.count)) },
+                decimals: 1
+            )
             report.add("disconnects", .int(observed.disconnects))
             report.add("server_rss_before_kib", serverBefore.map { .int($0.residentKiB) } ?? .null)
             report.add("server_rss_after_kib", serverAfter.map { .int($0.residentKiB) } ?? .null)

@@ -8,15 +8,15 @@ struct LoopStatistics: Sendable {
     var disconnects = 0
     /// WebSocket close codes received from the server, by code.
     var closeCodes: [UInt16: Int] = [:]
-    /// `pusher:error` events received.
-    var pusherErrors = 0
+    /// `pusher:error` events or NATS `-ERR`s received.
+    var protocolErrors = 0
 
     mutating func add(_ other: LoopStatistics) {
         self.latency.add(other.latency)
         self.deliveries += other.deliveries
         self.disconnects += other.disconnects
         self.closeCodes.merge(other.closeCodes, uniquingKeysWith: +)
-        self.pusherErrors += other.pusherErrors
+        self.protocolErrors += other.protocolErrors
     }
 
     /// What happened since `earlier`, a snapshot of the same counters.
@@ -27,7 +27,7 @@ struct LoopStatistics: Sendable {
         result.disconnects -= earlier.disconnects
         result.closeCodes = self.closeCodes.merging(earlier.closeCodes.mapValues { -$0 }, uniquingKeysWith: +)
             .filter { $0.value != 0 }
-        result.pusherErrors -= earlier.pusherErrors
+        result.protocolErrors -= earlier.protocolErrors
         return result
     }
 }

@@ -6,9 +6,8 @@ import PusherProtocol
 /// Builds signed `POST /apps/{id}/events` and `/batch_events` requests (PROTOCOL.md,
 /// "HTTP API") whose event data carries the publisher's clock.
 ///
-/// Each event's `data` is the JSON text `{"t":<ns>,"seq":<n>,"pad":"xxx…"}` padded to
-/// `--size` bytes, so message size is a benchmark parameter and subscribers can read `t`
-/// without decoding the rest (``ServerMessage``).
+/// Each event's `data` is ``EventData``, so message size is a benchmark parameter and
+/// subscribers can read `t` without decoding the rest.
 struct PublishRequestBuilder: Sendable {
     var host: String
     var appID: String
@@ -66,15 +65,8 @@ struct PublishRequestBuilder: Sendable {
     private func appendEvent(_ event: (channel: String, sequence: Int), sentAt: UInt64, to body: inout [UInt8]) {
         body.append(contentsOf: #"{"name":"\#(ServerMessage.benchmarkEventName)","channel":""#.utf8)
         body.append(contentsOf: event.channel.utf8)
-        let head = #"{\"t\":\#(sentAt),\"seq\":\#(event.sequence),\"pad\":\""#
-        let tail = #"\"}"#
-        // The unescaped data is `head` and `tail` minus one backslash per escaped quote.
-        let escapedLength = head.utf8.count + tail.utf8.count
-        let unescapedLength = escapedLength - (head + tail).utf8.lazy.filter { $0 == UInt8(ascii: "\\") }.count
         body.append(contentsOf: #"","data":""#.utf8)
-        body.append(contentsOf: head.utf8)
-        body.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: max(0, self.dataBytes - unescapedLength)))
-        body.append(contentsOf: tail.utf8)
+        EventData.append(sentAt: sentAt, sequence: event.sequence, size: self.dataBytes, escaped: true, to: &body)
         body.append(contentsOf: #""}"#.utf8)
     }
 }

@@ -1,9 +1,9 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 
-/// Publishes benchmark events over the HTTP API from one event loop, either paced to a
-/// fixed rate or closed-loop as fast as the subscribers keep up.
+/// Publishes benchmark events (over the HTTP API, or NATS for nats-server) from one
+/// event loop, either paced to a fixed rate or closed-loop as fast as the subscribers
+/// keep up.
 ///
 /// Pacing is open-loop: a 1 ms tick computes how many events are due since the start
 /// and sends them in full batches on idle connections, so a slow server shows up as a
@@ -13,8 +13,7 @@ import NIOPosix
 /// rightly, closed the subscribers as slow consumers.
 final class Publisher {
     struct Configuration: Sendable {
-        var address: BrokerAddress
-        var requestBuilder: PublishRequestBuilder
+        var target: PublishTarget
         /// Events per second over all connections; 0 runs the closed loop.
         var rate: Double
         /// Events per request; above 1 the request goes to `/batch_events`.
@@ -53,7 +52,7 @@ final class Publisher {
     private let registry: StatisticsRegistry
     private let finished: EventLoopPromise<Result>
     private let deliveredAtStart: Int
-    private var connections: [PublishConnectionHandler] = []
+    private var connections: [any PublishConnection] = []
     private var idle: [Int] = []
     /// Events in, and send time of, each connection's outstanding request.
     private var inFlight: [Int: (events: Int, sentAt: UInt64)] = [:]
@@ -86,22 +85,12 @@ final class Publisher {
     }
 
     private func start(duration: TimeAmount) -> EventLoopFuture<Result> {
-        let address = self.configuration.address
-        let connects = (0..<self.configuration.connections).map { _ in
-            ClientBootstrap(group: self.loop)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(PublishConnectionHandler())
-                    }
-                }
-                .connect(host: address.host, port: address.port)
-        }
+        let target = self.configuration.target
+        let connects = (0..<self.configuration.connections).map { _ in target.connect(on: self.loop) }
         return EventLoopFuture.whenAllSucceed(connects, on: self.loop).assumeIsolated().flatMap { channels in
             do {
                 for (index, channel) in channels.enumerated() {
-                    let handler = try channel.pipeline.syncOperations.handler(type: PublishConnectionHandler.self)
+                    let handler = try target.connection(in: channel)
                     handler.onResponse = { status in self.received(status, on: index) }
                     handler.onClose = { self.closed(index) }
                     self.connections.append(handler)
@@ -156,15 +145,10 @@ final class Publisher {
             self.nextSequence += 1
         }
         let sentAt = NIODeadline.now().uptimeNanoseconds
-        let request = self.configuration.requestBuilder.makeRequest(
-            events: events,
-            sentAt: sentAt,
-            allocator: ByteBufferAllocator()
-        )
         self.inFlight[index] = (events.count, sentAt)
         self.result.sentEvents += events.count
         self.result.requests += 1
-        self.connections[index].send(head: request.head, body: request.body)
+        self.connections[index].publish(events: events, sentAt: sentAt)
     }
 
     private func received(_ status: HTTPResponseStatus, on index: Int) {

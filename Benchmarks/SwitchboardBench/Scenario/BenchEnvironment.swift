@@ -25,6 +25,7 @@ struct BenchEnvironment: Sendable {
             connector: SubscriberConnector(
                 address: broker.address,
                 appKey: broker.key,
+                target: broker.target,
                 group: group,
                 registry: registry
             ),
@@ -53,13 +54,21 @@ struct BenchEnvironment: Sendable {
         self.registry.isShuttingDown = false
     }
 
-    func makeRequestBuilder(dataBytes: Int) -> PublishRequestBuilder {
-        PublishRequestBuilder(
-            host: self.broker.publishAddress.description,
-            appID: self.broker.appID,
-            appKey: self.broker.key,
-            secret: self.broker.secret,
-            dataBytes: dataBytes
-        )
+    /// How events of `dataBytes` reach the broker under test.
+    func makePublishTarget(dataBytes: Int) -> PublishTarget {
+        let address = self.broker.publishAddress
+        switch self.broker.target {
+        case .pusher:
+            let builder = PublishRequestBuilder(
+                host: address.description,
+                appID: self.broker.appID,
+                appKey: self.broker.key,
+                secret: self.broker.secret,
+                dataBytes: dataBytes
+            )
+            return .pusherHTTP(address: address, requestBuilder: builder)
+        case .nats:
+            return .nats(address: address, dataBytes: dataBytes)
+        }
     }
 }

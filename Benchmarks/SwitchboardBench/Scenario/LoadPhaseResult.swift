@@ -51,7 +51,7 @@ struct LoadPhaseResult {
         report.add("latency_max_ms", self.observed.latency.maximum.map { Double($0) / 1e6 }, decimals: 3)
         report.add("disconnects", .int(self.observed.disconnects))
         report.add("close_codes", .string(Self.describe(self.observed.closeCodes)))
-        report.add("pusher_errors", .int(self.observed.pusherErrors))
+        report.add("protocol_errors", .int(self.observed.protocolErrors))
         report.add("drain_seconds", self.drainSeconds, decimals: 2)
         report.add("server_cpu_s", self.server.cpuSeconds, decimals: 3)
         report.add("generator_cpu_s", self.generator.cpuSeconds, decimals: 3)

@@ -17,8 +17,9 @@ public actor Connection {
     nonisolated let shard: Shard
     nonisolated let broker: Broker
     nonisolated let outbound: any Outbound
-    let logger: Logger
-    let limits: Limits
+    /// The shard's logger; ``logger`` adds this connection's metadata when it is used.
+    private let shardLogger: Logger
+    private let clientAddress: String?
 
     var subscriptions: [String: Subscription] = [:]
     var user: (id: String, data: String)?
@@ -38,6 +39,7 @@ public actor Connection {
         broker: Broker,
         outbound: any Outbound,
         logger: Logger,
+        clientAddress: String?,
         now: NIODeadline
     ) {
         self.socketID = socketID
@@ -45,9 +47,9 @@ public actor Connection {
         self.shard = shard
         self.broker = broker
         self.outbound = outbound
-        self.logger = logger
+        self.shardLogger = logger
+        self.clientAddress = clientAddress
         let limits = app.limits
-        self.limits = limits
         self.activity = ActivityMonitor(
             connectedAt: now,
             activityTimeout: .seconds(Int64(limits.activityTimeoutSeconds)),
@@ -61,6 +63,21 @@ public actor Connection {
         )
         self.inbound = InboundRateLimiter(limits: limits, now: now)
         self.connectedAt = now
+    }
+
+    /// The app's limits, read through the app rather than copied: a copy is a few hundred
+    /// bytes per connection, and DESIGN.md budgets 4 KiB for an idle one.
+    var limits: Limits { self.app.limits }
+
+    /// A logger carrying the connection's metadata, built when something is logged (rarely:
+    /// refusals and slow consumers). Stored, its metadata dictionary would cost every idle
+    /// connection a few hundred bytes.
+    var logger: Logger {
+        var logger = self.shardLogger
+        logger[metadataKey: "connection.id"] = "\(self.socketID)"
+        logger[metadataKey: "app.id"] = "\(self.app.id)"
+        if let clientAddress = self.clientAddress { logger[metadataKey: "client.address"] = "\(clientAddress)" }
+        return logger
     }
 
     /// Sends `pusher:connection_established`; the first frame of every Pusher connection.

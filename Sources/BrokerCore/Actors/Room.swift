@@ -64,22 +64,13 @@ actor Room {
         return true
     }
 
-    /// Writes the same frame buffer to every subscriber but `excluded`. Under load the
-    /// shard's flush queue hands them to the kernel once per batch; otherwise each is
-    /// flushed as it is written.
+    /// Writes the same frame buffer to every subscriber but `excluded`; the shard's flush
+    /// queue hands them to the kernel once per batch.
     func broadcast(_ frame: OutboundFrame, excluding excluded: SocketID?) {
-        if self.flushes.shouldDefer(now: .now()) {
-            for subscriber in self.subscribers where subscriber.socketID != excluded {
-                subscriber.outbound.write(frame)
-                self.flushes.flushSoon(subscriber.outbound)
-            }
-        } else {
-            for subscriber in self.subscribers where subscriber.socketID != excluded {
-                subscriber.outbound.write(frame)
-                subscriber.outbound.flush()
-            }
+        for subscriber in self.subscribers where subscriber.socketID != excluded {
+            subscriber.outbound.write(frame)
+            self.flushes.flushSoon(subscriber.outbound)
         }
-        self.flushes.broadcastEnded(now: .now())
         // Counted once per broadcast, not per delivery: one atomic add on the hot path.
         let delivered = self.subscribers.count - (excluded.flatMap { self.indexBySocket[$0] } == nil ? 0 : 1)
         self.metrics.messagesOut.increment(by: Int64(delivered))

@@ -62,12 +62,9 @@ public actor Shard {
     ) throws(ConnectionRefusal) -> Connection {
         if let refusal = broker.admit(app) { throw refusal }
         let socketID = self.socketIDs.make()
-        var logger = self.logger
-        logger[metadataKey: "connection.id"] = "\(socketID)"
-        logger[metadataKey: "app.id"] = "\(app.id)"
-        if let clientAddress { logger[metadataKey: "client.address"] = "\(clientAddress)" }
         let connection = Connection(
-            socketID: socketID, app: app, shard: self, broker: broker, outbound: outbound, logger: logger, now: now
+            socketID: socketID, app: app, shard: self, broker: broker, outbound: outbound, logger: self.logger,
+            clientAddress: clientAddress, now: now
         )
         self.connections[socketID] = connection
         return connection

@@ -31,6 +31,15 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     /// The code the socket ends with, for the close metrics: the one sent or echoed, or
     /// 1006 when the peer just went away.
     private var closeCode: UInt16 = 1006
+    /// Frames written since the last flush, concatenated: handed to the channel as one
+    /// buffer by ``flush()``.
+    ///
+    /// Going through the pipeline costs every `context.write` several retains, an `NIOAny`
+    /// box and a pending-writes entry, more than copying a 100-byte frame. A lone frame
+    /// is kept as the room's shared buffer, so an isolated event costs no copy; the second
+    /// frame before a flush makes ByteBuffer copy the first into storage of its own (copy
+    /// on write), and later frames append to it. Bounded by one flush batch.
+    private var unflushed: ByteBuffer?
     var isFlushPending = false
 
     init(broker: Broker, appKey: String, protocolVersion: String?, clientAddress: String?, maximumMessageBytes: Int) {
@@ -115,7 +124,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     /// only a client whose kernel buffer cannot take them is not reading.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable, !self.isClosing {
-            context.flush()
+            self.flush()
             if !context.channel.isWritable {
                 self.connection?.assumeIsolated { $0.outboundBudgetExceeded() }
             }
@@ -138,12 +147,18 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     // MARK: - Outbound
 
     func write(_ frame: OutboundFrame) {
-        guard !self.isClosing, let context = self.context else { return }
-        context.write(self.wrapOutboundOut(frame.buffer), promise: nil)
+        guard !self.isClosing, self.context != nil else { return }
+        if self.unflushed == nil {
+            self.unflushed = frame.buffer
+        } else {
+            self.unflushed!.writeImmutableBuffer(frame.buffer)
+        }
     }
 
     func flush() {
-        self.context?.flush()
+        guard let context = self.context else { return }
+        self.writeUnflushed(context: context)
+        context.flush()
     }
 
     func close(code: PusherCode, reason: String) {
@@ -205,6 +220,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     /// closed whether the frame went out or not.
     private func closeSocket(code: UInt16, reason: String) {
         guard !self.isClosing, let context = self.context else { return }
+        self.writeUnflushed(context: context)
         self.isClosing = true
         self.closeCode = code
         self.fragments = nil
@@ -220,6 +236,12 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     }
 
     static let closeTimeout = TimeAmount.seconds(2)
+
+    private func writeUnflushed(context: ChannelHandlerContext) {
+        guard let frames = self.unflushed else { return }
+        self.unflushed = nil
+        context.write(self.wrapOutboundOut(frames), promise: nil)
+    }
 
     /// RFC 6455 §5.5.1: answer a close with the same status code, or 1000 when it had
     /// none. A code that may not be sent on the wire (§7.4.1: below 1000, 1004-1006, 1015,

@@ -55,8 +55,16 @@ public struct ServerEvent: Sendable, Equatable {
         output.append(UInt8(ascii: "}"))
     }
 
+    /// The JSON text in one allocation: the capacity covers the envelope and every field
+    /// unescaped (escapes are rare), where growing from empty took four (Benchmarks/Micro).
     public var encoded: [UInt8] {
         var output: [UInt8] = []
+        var capacity = 48 + self.event.utf8.count + (self.channel?.utf8.count ?? 0) + (self.userID?.utf8.count ?? 0)
+        switch self.data {
+        case .string(let text)?, .json(let text)?: capacity += text.utf8.count
+        case nil: break
+        }
+        output.reserveCapacity(capacity)
         self.encode(into: &output)
         return output
     }
