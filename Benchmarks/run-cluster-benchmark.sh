@@ -43,6 +43,7 @@ backbone:
   kind: nats
   node_id: bench-$name
   nats: { urls: ["nats://127.0.0.1:$nats_port"] }
+limits: { http_requests_per_second: 100000 }
 apps:
   - { id: "1", key: app-key, secret: app-secret, client_events: true }
 YAML
