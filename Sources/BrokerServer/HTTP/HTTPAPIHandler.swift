@@ -20,9 +20,19 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyTooLarge = false
     private var started = NIODeadline.now()
 
+    private var taskExecutor: EventLoopTaskExecutor?
+
     init(api: HTTPAPI, maximumBodyBytes: Int) {
         self.api = api
         self.maximumBodyBytes = maximumBodyBytes
+    }
+
+    /// One per connection, made at its first request: a WebSocket upgrade never needs it.
+    private func executor(for eventLoop: any EventLoop) -> EventLoopTaskExecutor {
+        if let executor = self.taskExecutor { return executor }
+        let executor = EventLoopTaskExecutor(eventLoop)
+        self.taskExecutor = executor
+        return executor
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -58,7 +68,8 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.body = []
             let api = self.api
             let promise = context.eventLoop.makePromise(of: APIResponse.self)
-            promise.completeWithTask { await api.handle(request) }
+            let executor = self.executor(for: context.eventLoop)
+            Task(executorPreference: executor) { promise.succeed(await api.handle(request)) }
             promise.futureResult.assumeIsolated().whenSuccess { response in
                 self.respond(response, to: head, context: context)
             }
