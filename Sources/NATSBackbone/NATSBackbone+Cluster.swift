@@ -50,16 +50,18 @@ extension NATSBackbone {
 
     // MARK: - Leases
 
+    /// The first round runs at once: the connect callback may have fired before the
+    /// client was stored, and the node is not ready until a round has opened the buckets.
     func startLeases() {
         let period = self.leaseRenewal
         let task = Task { [weak self] in
             var round = 0
             while !Task.isCancelled {
-                try? await Task.sleep(for: .nanoseconds(period.nanoseconds))
-                guard !Task.isCancelled, let self else { return }
-                round += 1
+                guard let self else { return }
                 let everything = round % Self.fullReconcileEvery == 0
                 _ = try? await self.leaseThread.runIfActive { self.leaseRound(reconcileEverything: everything) }
+                round += 1
+                try? await Task.sleep(for: .nanoseconds(period.nanoseconds))
             }
         }
         self.state.withLockedValue { $0.leaseTask = task }
