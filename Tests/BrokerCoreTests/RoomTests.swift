@@ -133,4 +133,35 @@ struct RoomTests {
         }
         await loop.shutdownGracefully()
     }
+
+    @Test("a room growing past the indexed size and shrinking below it keeps every socket reachable")
+    func indexFollowsTheRoomSize() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        let key = self.key
+        let frame = self.frame(#"{"event":"e"}"#)
+        let size = Room.indexedSize + 4
+        let outbounds = (0..<size).map { _ in RecordingOutbound() }
+        try await loop.executeInContext {
+            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let ids = (0..<size).map { SocketID(major: 2, minor: UInt64($0)) }
+            room.assumeIsolated { room in
+                let added = zip(ids, outbounds).map { room.add($0, outbound: $1) }
+                let readded = room.add(ids[3], outbound: outbounds[3])
+                // Remove from the front so every removal moves the last socket; cross the
+                // threshold on the way down, then check each survivor is still found.
+                let removed = ids.prefix(8).map { room.remove($0) }
+                let removedAgain = ids.prefix(8).map { room.remove($0) }
+                room.broadcast(frame, excluding: ids[size - 1])
+                let count = room.count
+                let rest = ids.dropFirst(8).map { room.remove($0) }
+                let isEmpty = room.isEmpty
+                #expect(added.allSatisfy { $0 } && !readded)
+                #expect(removed.allSatisfy { $0 } && !removedAgain.contains(true))
+                #expect(count == size - 8)
+                #expect(rest.allSatisfy { $0 } && isEmpty)
+            }
+            #expect(outbounds.map(\.frames.count) == Array(repeating: 0, count: 8) + Array(repeating: 1, count: size - 9) + [0])
+        }
+        await loop.shutdownGracefully()
+    }
 }

@@ -23,7 +23,11 @@ actor Room {
     private nonisolated let metrics: AppMetrics
     /// Dense storage for the broadcast loop; removal swaps the last subscriber in.
     private var subscribers: ContiguousArray<Subscriber> = []
+    /// Positions in `subscribers`, kept only for rooms above ``indexedSize``: most
+    /// channels (private and user channels) hold one or two sockets, where a scan is as
+    /// fast as a lookup and the dictionary would be a few hundred bytes per channel.
     private var indexBySocket: [SocketID: Int] = [:]
+    static let indexedSize = 16
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
 
@@ -43,25 +47,43 @@ actor Room {
     @discardableResult
     func add(_ socketID: SocketID, outbound: any Outbound, presenceRevision: UInt64 = 0) -> Bool {
         let subscriber = Subscriber(socketID: socketID, outbound: outbound, presenceRevision: presenceRevision)
-        if let index = self.indexBySocket[socketID] {
+        if let index = self.index(of: socketID) {
             self.subscribers[index] = subscriber
             return false
         }
-        self.indexBySocket[socketID] = self.subscribers.count
         self.subscribers.append(subscriber)
+        if self.subscribers.count > Self.indexedSize {
+            if self.indexBySocket.isEmpty {
+                for (index, subscriber) in self.subscribers.enumerated() { self.indexBySocket[subscriber.socketID] = index }
+            } else {
+                self.indexBySocket[socketID] = self.subscribers.count - 1
+            }
+        }
         return true
     }
 
     /// - Returns: whether the socket was in the room.
     @discardableResult
     func remove(_ socketID: SocketID) -> Bool {
-        guard let index = self.indexBySocket.removeValue(forKey: socketID) else { return false }
+        guard let index = self.index(of: socketID) else { return false }
         let last = self.subscribers.removeLast()
         if index < self.subscribers.count {
             self.subscribers[index] = last
-            self.indexBySocket[last.socketID] = index
+        }
+        if self.subscribers.count <= Self.indexedSize {
+            self.indexBySocket = [:]
+        } else {
+            self.indexBySocket[socketID] = nil
+            if index < self.subscribers.count { self.indexBySocket[last.socketID] = index }
         }
         return true
+    }
+
+    private func index(of socketID: SocketID) -> Int? {
+        guard self.subscribers.count > Self.indexedSize else {
+            return self.subscribers.firstIndex { $0.socketID == socketID }
+        }
+        return self.indexBySocket[socketID]
     }
 
     /// Writes the same frame buffer to every subscriber but `excluded`; the shard's flush
@@ -72,7 +94,7 @@ actor Room {
             self.flushes.flushSoon(subscriber.outbound)
         }
         // Counted once per broadcast, not per delivery: one atomic add on the hot path.
-        let delivered = self.subscribers.count - (excluded.flatMap { self.indexBySocket[$0] } == nil ? 0 : 1)
+        let delivered = self.subscribers.count - (excluded.flatMap { self.index(of: $0) } == nil ? 0 : 1)
         self.metrics.messagesOut.increment(by: Int64(delivered))
         self.metrics.bytesOut.increment(by: Int64(delivered * frame.payloadByteCount))
     }
