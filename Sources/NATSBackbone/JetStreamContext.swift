@@ -24,7 +24,7 @@ final class JetStreamContext: @unchecked Sendable {
     /// nodes started with different settings do not fight over its configuration.
     /// - Parameter timeToLive: how long a value lives unless rewritten; zero keeps it.
     /// *Blocking*.
-    func bucket(_ name: String, timeToLive: TimeAmount, history: UInt8 = 1) throws(NATSError) -> KeyValueBucket {
+    func bucket(_ name: String, timeToLive: TimeAmount) throws(NATSError) -> KeyValueBucket {
         var store: OpaquePointer?
         var status = js_KeyValue(&store, self.context, name)
         if status == NATS_NOT_FOUND {
@@ -32,7 +32,8 @@ final class JetStreamContext: @unchecked Sendable {
             kvConfig_Init(&configuration)
             status = name.withCString { bucket in
                 configuration.Bucket = bucket
-                configuration.History = history
+                // Only the current value is ever read; compare-and-set needs no history.
+                configuration.History = 1
                 // libnats passes the TTL on as the stream's MaxAge, in nanoseconds.
                 configuration.TTL = timeToLive.nanoseconds
                 configuration.StorageType = js_FileStorage

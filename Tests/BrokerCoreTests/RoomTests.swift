@@ -9,6 +9,10 @@ import Testing
 struct RoomTests {
     let key = RoomKey(app: "1", channel: "news")
 
+    static func makeRoom(key: RoomKey, on loop: NIOAsyncTestingEventLoop) -> Room {
+        Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+    }
+
     func frame(_ text: String) -> OutboundFrame {
         var payload = ByteBufferAllocator().buffer(capacity: text.utf8.count)
         payload.writeString(text)
@@ -22,7 +26,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"e"}"#)
         let (a, b, c) = (RecordingOutbound(), RecordingOutbound(), RecordingOutbound())
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let room = Self.makeRoom(key: key, on: loop)
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: a)
                 room.add(SocketID(major: 1, minor: 2), outbound: b)
@@ -70,7 +74,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"e"}"#)
         let outbounds = (0..<4).map { _ in RecordingOutbound() }
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let room = Self.makeRoom(key: key, on: loop)
             let ids = (0..<4).map { SocketID(major: 1, minor: UInt64($0)) }
             room.assumeIsolated { room in
                 for (id, outbound) in zip(ids, outbounds) { room.add(id, outbound: outbound) }
@@ -99,7 +103,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"e"}"#)
         let (old, new) = (RecordingOutbound(), RecordingOutbound())
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let room = Self.makeRoom(key: key, on: loop)
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: old)
                 room.add(SocketID(major: 1, minor: 1), outbound: new)
@@ -120,7 +124,7 @@ struct RoomTests {
         let frame = self.frame(#"{"event":"pusher_internal:member_added"}"#)
         let (old, same, newer) = (RecordingOutbound(), RecordingOutbound(), RecordingOutbound())
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let room = Self.makeRoom(key: key, on: loop)
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: old, presenceRevision: 4)
                 room.add(SocketID(major: 1, minor: 2), outbound: same, presenceRevision: 5)
@@ -142,7 +146,7 @@ struct RoomTests {
         let size = Room.indexedSize + 4
         let outbounds = (0..<size).map { _ in RecordingOutbound() }
         try await loop.executeInContext {
-            let room = Room(key: key, executor: loop, flushes: FlushQueue(eventLoop: loop), metrics: AppMetrics(appID: "test"))
+            let room = Self.makeRoom(key: key, on: loop)
             let ids = (0..<size).map { SocketID(major: 2, minor: UInt64($0)) }
             room.assumeIsolated { room in
                 let added = zip(ids, outbounds).map { room.add($0, outbound: $1) }
