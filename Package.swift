@@ -36,6 +36,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HostCPU",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BrokerConfig",
             dependencies: ["PusherProtocol", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
@@ -99,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "BrokerConfig", "BrokerCore", "BrokerServer", "Backbone", "NATSBackbone",
+                "BrokerConfig", "BrokerCore", "BrokerServer", "Backbone", "NATSBackbone", "HostCPU",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,6 +119,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-bench",
             dependencies: [
+                "HostCPU",
                 "PusherProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -15,6 +15,7 @@ extension Config {
             "server.port: \(self.server.port)",
             "server.tls: \(self.server.tls.map { "cert_file=\($0.certificateFile) key_file=\($0.keyFile)" } ?? "off")",
             "server.trusted_proxies: \(self.server.trustedProxies.isEmpty ? "none" : self.server.trustedProxies.map(\.description).joined(separator: ", "))",
+            "server.event_loops: \(self.server.eventLoops.map(String.init) ?? "one per CPU")",
             "backbone.kind: \(self.backbone.kind.rawValue)",
         ]
         if self.backbone.kind == .nats {

@@ -18,7 +18,7 @@ extension Config {
 
 extension ServerConfiguration {
     init(reading reader: MappingReader) throws(ConfigError) {
-        try reader.rejectUnknownKeys(known: ["host", "port", "tls", "trusted_proxies"])
+        try reader.rejectUnknownKeys(known: ["host", "port", "tls", "trusted_proxies", "event_loops"])
         self.init()
         if let host = try reader.string("host") {
             guard !host.isEmpty else {
@@ -36,9 +36,21 @@ extension ServerConfiguration {
             }
             self.port = port
         }
+        if let eventLoops = try reader.int("event_loops") {
+            guard (1 ... Self.maximumEventLoops).contains(eventLoops) else {
+                throw reader.error(
+                    .invalidValue,
+                    key: "event_loops",
+                    "must be between 1 and \(Self.maximumEventLoops); leave it out for one per CPU"
+                )
+            }
+            self.eventLoops = eventLoops
+        }
         self.tls = try ServerTLSConfiguration(reading: reader.mapping("tls"))
         self.trustedProxies = try Self.trustedProxies(reading: reader)
     }
+
+    static let maximumEventLoops = 1024
 
     /// Each entry is an address (`10.0.0.5`, `::1`) or a CIDR range (`10.0.0.0/8`).
     private static func trustedProxies(reading reader: MappingReader) throws(ConfigError) -> [IPAddressRange] {

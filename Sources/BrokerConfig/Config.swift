@@ -37,17 +37,23 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// From anyone else the header is ignored, so a client cannot choose the address it
     /// is logged under.
     public var trustedProxies: [IPAddressRange]
+    /// NIO event loops, each a thread owning its sockets and a shard of the rooms; `nil`:
+    /// one per CPU the process may run on. Set it where that count misleads, such as a
+    /// container whose CPU share is fractional.
+    public var eventLoops: Int?
 
     public init(
         host: String = "0.0.0.0",
         port: Int = 6001,
         tls: ServerTLSConfiguration? = nil,
-        trustedProxies: [IPAddressRange] = []
+        trustedProxies: [IPAddressRange] = [],
+        eventLoops: Int? = nil
     ) {
         self.host = host
         self.port = port
         self.tls = tls
         self.trustedProxies = trustedProxies
+        self.eventLoops = eventLoops
     }
 }
 

@@ -3,6 +3,7 @@ import Backbone
 import BrokerConfig
 import BrokerCore
 import BrokerServer
+import HostCPU
 import Logging
 import Metrics
 import NATSBackbone
@@ -68,7 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
             ]
         )
 
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(
+            numberOfThreads: configuration.server.eventLoops ?? CPUAffinity.allowedCPUCount
+        )
         let apps = AppRegistry(configuration: configuration)
         let webhooks = configuration.apps.contains { !$0.webhooks.isEmpty }
             ? WebhookDispatcher(apps: apps.all, logger: logger) : nil

@@ -27,6 +27,7 @@ import Testing
             server:
               host: 127.0.0.1
               port: 7001
+              event_loops: 3
             backbone:
               kind: in-process
             limits:
@@ -101,7 +102,7 @@ import Testing
         var firstAppLimits = limits
         firstAppLimits.clientEventsPerSecond = 28
         let expected = Config(
-            server: ServerConfiguration(host: "127.0.0.1", port: 7001),
+            server: ServerConfiguration(host: "127.0.0.1", port: 7001, eventLoops: 3),
             backbone: BackboneConfiguration(kind: .inProcess),
             limits: limits,
             drain: DrainConfiguration(graceSeconds: 15),

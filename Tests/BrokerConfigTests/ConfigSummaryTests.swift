@@ -16,6 +16,7 @@ import Testing
                 "server.port: 6001",
                 "server.tls: off",
                 "server.trusted_proxies: none",
+                "server.event_loops: one per CPU",
                 "backbone.kind: in-process",
                 "limits.max_payload_bytes: 102400",
                 "limits.max_event_bytes: 10240",

@@ -27,6 +27,8 @@ struct InvalidConfigCase: Sendable, CustomTestStringConvertible {
         InvalidConfigCase(yaml: "server: { port: -1 }", keyPath: "server.port", line: 3),
         InvalidConfigCase(yaml: "server: { port: 65536 }", keyPath: "server.port", line: 3),
         InvalidConfigCase(yaml: "server: { host: '' }", keyPath: "server.host", line: 3),
+        InvalidConfigCase(yaml: "server: { event_loops: 0 }", keyPath: "server.event_loops", line: 3),
+        InvalidConfigCase(yaml: "server: { event_loops: 1025 }", keyPath: "server.event_loops", line: 3),
         InvalidConfigCase(yaml: "backbone: { kind: redis }", keyPath: "backbone.kind", line: 3),
         InvalidConfigCase(yaml: "limits: { max_batch_size: 0 }", keyPath: "limits.max_batch_size", line: 3),
         InvalidConfigCase(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostCPU
 
 /// Where the broker is and which app to use; shared by every scenario.
 struct BrokerOptions: ParsableArguments {
