@@ -143,7 +143,7 @@ struct RoomTests {
         let loop = NIOAsyncTestingEventLoop()
         let key = self.key
         let frame = self.frame(#"{"event":"e"}"#)
-        let size = Room.indexedSize + 4
+        let size = SmallDictionary<SocketID, Int>.indexedCount + 4
         let outbounds = (0..<size).map { _ in RecordingOutbound() }
         try await loop.executeInContext {
             let room = Self.makeRoom(key: key, on: loop)

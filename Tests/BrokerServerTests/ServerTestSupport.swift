@@ -34,8 +34,8 @@ struct ServerHarness: Sendable {
         try await self.backbone.start(receiver: self.broker)
     }
 
-    /// A connected channel whose pipeline is what the upgrader installs: the frame decoder
-    /// and the Pusher handler, no encoder.
+    /// A connected channel whose pipeline is what the upgrader installs: the Pusher
+    /// handler alone.
     func socket(
         appKey: String = "app-key",
         protocolVersion: String? = "7",
@@ -45,16 +45,15 @@ struct ServerHarness: Sendable {
         let channel = try await NIOAsyncTestingChannel(loop: self.loop) { _ in }
         try await channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).get()
         try await self.loop.executeInContext {
-            try channel.pipeline.syncOperations.addHandlers([
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maximumMessageBytes)),
+            try channel.pipeline.syncOperations.addHandler(
                 PusherSocketHandler(
                     broker: broker,
                     appKey: appKey,
                     protocolVersion: protocolVersion,
                     clientAddress: "127.0.0.1",
                     maximumMessageBytes: maximumMessageBytes
-                ),
-            ])
+                )
+            )
         }
         return channel
     }

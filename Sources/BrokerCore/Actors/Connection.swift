@@ -21,7 +21,7 @@ public actor Connection {
     private let shardLogger: Logger
     private let clientAddress: String?
 
-    var subscriptions: [String: Subscription] = [:]
+    var subscriptions = SmallDictionary<String, Subscription>()
     var user: (id: String, data: String)?
     var activity: ActivityMonitor
     var clientEvents: TokenBucket
@@ -175,7 +175,7 @@ public actor Connection {
         for (name, subscription) in self.subscriptions {
             self.release(name, subscription)
         }
-        self.subscriptions = [:]
+        self.subscriptions.removeAll()
         let userID = self.user?.id
         self.shard.assumeIsolated { $0.forget(self, userID: userID) }
     }

@@ -10,7 +10,6 @@ import PusherProtocol
 /// Cluster-wide state of the channel (presence roster, cache slot) lives in the backbone.
 actor Room {
     private struct Subscriber {
-        let socketID: SocketID
         let outbound: any Outbound
         /// The presence roster version of the socket's snapshot (0: none); older
         /// membership announcements are already in it.
@@ -21,13 +20,7 @@ actor Room {
     private nonisolated let executor: any SerialExecutor
     private nonisolated let flushes: FlushQueue
     private nonisolated let metrics: AppMetrics
-    /// Dense storage for the broadcast loop; removal swaps the last subscriber in.
-    private var subscribers: ContiguousArray<Subscriber> = []
-    /// Positions in `subscribers`, kept only for rooms above ``indexedSize``: most
-    /// channels (private and user channels) hold one or two sockets, where a scan is as
-    /// fast as a lookup and the dictionary would be a few hundred bytes per channel.
-    private var indexBySocket: [SocketID: Int] = [:]
-    static let indexedSize = 16
+    private var subscribers = SmallDictionary<SocketID, Subscriber>()
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
 
@@ -46,55 +39,25 @@ actor Room {
     /// - Returns: whether the socket is new to the room.
     @discardableResult
     func add(_ socketID: SocketID, outbound: any Outbound, presenceRevision: UInt64 = 0) -> Bool {
-        let subscriber = Subscriber(socketID: socketID, outbound: outbound, presenceRevision: presenceRevision)
-        if let index = self.index(of: socketID) {
-            self.subscribers[index] = subscriber
-            return false
-        }
-        self.subscribers.append(subscriber)
-        if self.subscribers.count > Self.indexedSize {
-            if self.indexBySocket.isEmpty {
-                for (index, subscriber) in self.subscribers.enumerated() { self.indexBySocket[subscriber.socketID] = index }
-            } else {
-                self.indexBySocket[socketID] = self.subscribers.count - 1
-            }
-        }
-        return true
+        let subscriber = Subscriber(outbound: outbound, presenceRevision: presenceRevision)
+        return self.subscribers.updateValue(subscriber, forKey: socketID) == nil
     }
 
     /// - Returns: whether the socket was in the room.
     @discardableResult
     func remove(_ socketID: SocketID) -> Bool {
-        guard let index = self.index(of: socketID) else { return false }
-        let last = self.subscribers.removeLast()
-        if index < self.subscribers.count {
-            self.subscribers[index] = last
-        }
-        if self.subscribers.count <= Self.indexedSize {
-            self.indexBySocket = [:]
-        } else {
-            self.indexBySocket[socketID] = nil
-            if index < self.subscribers.count { self.indexBySocket[last.socketID] = index }
-        }
-        return true
-    }
-
-    private func index(of socketID: SocketID) -> Int? {
-        guard self.subscribers.count > Self.indexedSize else {
-            return self.subscribers.firstIndex { $0.socketID == socketID }
-        }
-        return self.indexBySocket[socketID]
+        self.subscribers.removeValue(forKey: socketID) != nil
     }
 
     /// Writes the same frame buffer to every subscriber but `excluded`; the shard's flush
     /// queue hands them to the kernel once per batch.
     func broadcast(_ frame: OutboundFrame, excluding excluded: SocketID?) {
-        for subscriber in self.subscribers where subscriber.socketID != excluded {
+        for (socketID, subscriber) in self.subscribers.entries where socketID != excluded {
             subscriber.outbound.write(frame)
             self.flushes.flushSoon(subscriber.outbound)
         }
         // Counted once per broadcast, not per delivery: one atomic add on the hot path.
-        let delivered = self.subscribers.count - (excluded.flatMap { self.index(of: $0) } == nil ? 0 : 1)
+        let delivered = self.subscribers.count - (excluded.flatMap { self.subscribers[$0] } == nil ? 0 : 1)
         self.metrics.messagesOut.increment(by: Int64(delivered))
         self.metrics.bytesOut.increment(by: Int64(delivered * frame.payloadByteCount))
     }
@@ -103,7 +66,8 @@ actor Room {
     /// whose snapshot predates it. Another node's announcement can arrive after a
     /// socket joined with a snapshot that already showed the change.
     func announce(_ frame: OutboundFrame, excluding excluded: SocketID?, revision: UInt64) {
-        for subscriber in self.subscribers where subscriber.socketID != excluded && subscriber.presenceRevision < revision {
+        for (socketID, subscriber) in self.subscribers.entries
+        where socketID != excluded && subscriber.presenceRevision < revision {
             subscriber.outbound.write(frame)
             subscriber.outbound.flush()
         }

@@ -8,12 +8,13 @@ import PusherProtocol
 /// The WebSocket end of one Pusher connection: turns frames into calls on its
 /// ``Connection`` actor and is that connection's ``Outbound``.
 ///
-/// Sits at the tail of the pipeline, behind only the frame decoder, so the frames it
-/// writes go straight to the socket. It reassembles fragmented messages up to the
-/// payload limit, answers RFC 6455 pings and close frames itself, and maps decoder
-/// errors to close codes (1009 too big, 1002 protocol error).
+/// The only handler in the socket's pipeline after the upgrade: it cuts the socket's
+/// bytes into frames itself (``WebSocketFrameReader``), and the frames it writes go
+/// straight to the socket. It reassembles fragmented messages up to the payload limit,
+/// answers RFC 6455 pings and close frames itself, and maps framing errors to close
+/// codes (1009 too big, 1002 protocol error).
 final class PusherSocketHandler: ChannelInboundHandler, Outbound {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let broker: Broker
@@ -24,6 +25,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     private var context: ChannelHandlerContext?
     private var connection: Connection?
+    private var reader: WebSocketFrameReader
     /// The text of a message whose final fragment has not arrived yet.
     private var fragments: ByteBuffer?
     private var fragmentsAreText = false
@@ -48,6 +50,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
         self.protocolVersion = protocolVersion
         self.clientAddress = clientAddress
         self.maximumMessageBytes = maximumMessageBytes
+        self.reader = WebSocketFrameReader(maximumPayloadBytes: maximumMessageBytes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -97,7 +100,24 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = self.unwrapInboundIn(data)
+        guard !self.isClosing else { return }
+        do {
+            try self.reader.read(self.unwrapInboundIn(data)) { frame in
+                self.receive(frame)
+                return !self.isClosing
+            }
+        } catch {
+            switch error {
+            case .frameTooLarge:
+                self.broker.apps.app(key: self.appKey)?.metrics.refused(.payloadSize)
+                self.closeSocket(code: 1009, reason: "Message larger than \(self.maximumMessageBytes) bytes")
+            case .protocolError(let reason):
+                self.closeSocket(code: 1002, reason: reason)
+            }
+        }
+    }
+
+    private func receive(_ frame: WebSocketFrame) {
         guard frame.maskKey != nil else {
             // RFC 6455 §5.1: a server must close a connection whose client frames are unmasked.
             self.closeSocket(code: 1002, reason: "Client frames must be masked")
@@ -133,15 +153,7 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch error as? NIOWebSocketError {
-        case .invalidFrameLength?:
-            self.broker.apps.app(key: self.appKey)?.metrics.refused(.payloadSize)
-            self.closeSocket(code: 1009, reason: "Message larger than \(self.maximumMessageBytes) bytes")
-        case .some:
-            self.closeSocket(code: 1002, reason: "WebSocket protocol error")
-        case nil:
-            context.close(promise: nil)
-        }
+        context.close(promise: nil)
     }
 
     // MARK: - Outbound

@@ -10,8 +10,8 @@ import NIOWebSocket
 ///
 /// Written instead of using `NIOWebSocketServerUpgrader` because that one installs NIO's
 /// frame encoder, which only accepts `WebSocketFrame`s; Switchboard writes ready-made
-/// frame buffers (``OutboundFrame``) shared by every subscriber, so its pipeline has a
-/// decoder and no encoder. Refusals that Pusher signals with close codes (unknown key,
+/// frame buffers (``OutboundFrame``) shared by every subscriber, and reads frames in
+/// its one handler, so its pipeline has neither NIO's encoder nor its decoder. Refusals that Pusher signals with close codes (unknown key,
 /// bad protocol version) happen after the upgrade, in ``PusherSocketHandler``, because
 /// pusher-js only reads close codes.
 struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
@@ -59,8 +59,7 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
                 .writeBufferWaterMark,
                 value: .init(low: limits.maxOutboundBufferBytes / 2, high: limits.maxOutboundBufferBytes)
             )
-            try context.pipeline.syncOperations.addHandlers([
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: limits.maxPayloadBytes)),
+            try context.pipeline.syncOperations.addHandler(
                 PusherSocketHandler(
                     broker: self.broker,
                     appKey: path.appKey,
@@ -71,8 +70,8 @@ struct PusherWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
                         trusted: self.trustedProxies
                     ),
                     maximumMessageBytes: limits.maxPayloadBytes
-                ),
-            ])
+                )
+            )
             return context.eventLoop.makeSucceededVoidFuture()
         } catch {
             return context.eventLoop.makeFailedFuture(error)
