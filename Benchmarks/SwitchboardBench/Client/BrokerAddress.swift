@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Where the broker listens, from `--url ws://HOST:PORT`. WebSockets and the HTTP API
 /// share the port, as on Pusher Channels, so one address serves both clients.
 struct BrokerAddress: Sendable, CustomStringConvertible {
@@ -19,6 +21,11 @@ struct BrokerAddress: Sendable, CustomStringConvertible {
         self.host = String(authority[..<colon])
         self.port = port
         guard !self.host.isEmpty else { return nil }
+    }
+
+    /// The address to connect to; `host` is an IP address or a name the system resolves.
+    var socketAddress: SocketAddress {
+        get throws { try SocketAddress.makeAddressResolvingHost(self.host, port: self.port) }
     }
 
     var description: String { "\(self.host):\(self.port)" }

@@ -105,7 +105,15 @@ struct SubscriberConnector: Sendable {
             subscribed.fail(HandshakeTimeoutError())
         }
         subscribed.futureResult.whenComplete { _ in timeout.cancel() }
-        return bootstrap.connect(host: self.address.host, port: self.address.port).flatMap { channel in
+        let connected: EventLoopFuture<any Channel>
+        do {
+            // An address rather than `connect(host:port:)`, which would run a resolver and
+            // Happy Eyeballs for each of thousands of connections to one literal address.
+            connected = bootstrap.connect(to: try self.address.socketAddress)
+        } catch {
+            connected = loop.makeFailedFuture(error)
+        }
+        return connected.flatMap { channel in
             channel.closeFuture.whenComplete { _ in subscribed.fail(ChannelError.ioOnClosedChannel) }
             return subscribed.futureResult.map { channel }.flatMapErrorThrowing { error in
                 channel.close(promise: nil)
