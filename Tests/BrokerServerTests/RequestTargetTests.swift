@@ -43,7 +43,7 @@ struct RequestTargetTests {
 
     @Test("malformed escapes are kept as written", arguments: ["%", "%2", "%zz", "100%", "%G0"])
     func malformedEscapesAreKept(text: String) {
-        #expect(RequestTarget.decode(Substring(text), plusIsSpace: false) == text)
+        #expect(RequestTarget.decode(ArraySlice(text.utf8), plusIsSpace: false) == text)
     }
 
     @Test(
@@ -51,6 +51,6 @@ struct RequestTargetTests {
         arguments: ["%+1", "%-0", "%+f"]
     )
     func signedEscapesAreKept(text: String) {
-        #expect(RequestTarget.decode(Substring(text), plusIsSpace: false) == text)
+        #expect(RequestTarget.decode(ArraySlice(text.utf8), plusIsSpace: false) == text)
     }
 }

@@ -120,7 +120,7 @@ struct HTTPAPI: Sendable {
         // SDKs sign the path before percent-encoding it; accept either spelling.
         var failure = verify(request.target.rawPath)
         if failure == .invalidSignature {
-            let decoded = RequestTarget.decode(Substring(request.target.rawPath), plusIsSpace: false)
+            let decoded = RequestTarget.decode(ArraySlice(request.target.rawPath.utf8), plusIsSpace: false)
             if decoded != request.target.rawPath { failure = verify(decoded) }
         }
         if let failure {

@@ -1,7 +1,9 @@
 /// The path and query of a request URI, percent-decoded.
 ///
 /// Query values decode `+` as a space, as `application/x-www-form-urlencoded` (and the
-/// Pusher server SDKs that use it) require. Path segments keep `+` literally.
+/// Pusher server SDKs that use it) require. Path segments keep `+` literally. Parsed as
+/// bytes: splitting a `String` on characters runs grapheme breaking over every byte of
+/// every API request.
 struct RequestTarget: Sendable {
     /// The path exactly as sent, which is what HTTP API signatures are computed over.
     var rawPath: String
@@ -9,14 +11,16 @@ struct RequestTarget: Sendable {
     var query: [(name: String, value: String)]
 
     init(_ uri: String) {
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        self.rawPath = String(parts[0])
-        self.pathSegments = parts[0].split(separator: "/").map { Self.decode($0, plusIsSpace: false) }
-        let queryText = parts.count > 1 ? parts[1] : ""
-        self.query = queryText.split(separator: "&").map { pair in
-            let nameValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = Self.decode(nameValue[0], plusIsSpace: true)
-            let value = nameValue.count > 1 ? Self.decode(nameValue[1], plusIsSpace: true) : ""
+        let bytes = Array(uri.utf8)
+        let pathEnd = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        let path = bytes[..<pathEnd]
+        self.rawPath = String(decoding: path, as: UTF8.self)
+        self.pathSegments = path.split(separator: UInt8(ascii: "/")).map { Self.decode($0, plusIsSpace: false) }
+        let queryText = pathEnd < bytes.endIndex ? bytes[(pathEnd + 1)...] : []
+        self.query = queryText.split(separator: UInt8(ascii: "&")).map { pair in
+            let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            let name = Self.decode(pair[..<equals], plusIsSpace: true)
+            let value = equals < pair.endIndex ? Self.decode(pair[(equals + 1)...], plusIsSpace: true) : ""
             return (name, value)
         }
     }
@@ -27,14 +31,13 @@ struct RequestTarget: Sendable {
 
     /// Malformed escapes are kept as written rather than rejected: the signature check
     /// that follows refuses a request whose parameters do not match what was signed.
-    static func decode(_ text: Substring, plusIsSpace: Bool) -> String {
-        let bytes = Array(text.utf8)
+    static func decode(_ bytes: ArraySlice<UInt8>, plusIsSpace: Bool) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.endIndex,
                 let high = Self.hexValue(bytes[index + 1]), let low = Self.hexValue(bytes[index + 2])
             {
                 output.append(high << 4 | low)

@@ -89,30 +89,35 @@ public struct JSONParser {
         }
     }
 
+    /// Runs without escapes are copied whole: event data is JSON text inside a JSON
+    /// string, so it is mostly long runs between escaped quotes.
     private mutating func parseString() throws(JSONError) -> String {
         self.index += 1
-        var scalars: [UInt8] = []
-        let start = self.index
-        // Fast path: no escapes, copy the run directly.
-        while let byte = self.peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
-            guard byte >= 0x20 else { throw self.error("control character in string") }
-            self.index += 1
-        }
-        scalars.append(contentsOf: self.bytes[start..<self.index])
+        var runStart = self.index
+        var unescaped: [UInt8]?
         while true {
-            guard let byte = self.peek() else { throw self.error("unterminated string") }
-            self.index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                guard let string = String(validating: scalars, as: UTF8.self) else { throw self.error("invalid UTF-8") }
-                return string
-            case UInt8(ascii: "\\"):
-                try self.parseEscape(into: &scalars)
-            case 0..<0x20:
-                throw self.error("control character in string")
-            default:
-                scalars.append(byte)
+            while let byte = self.peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                guard byte >= 0x20 else { throw self.error("control character in string") }
+                self.index += 1
             }
+            guard let byte = self.peek() else { throw self.error("unterminated string") }
+            let run = self.bytes[runStart..<self.index]
+            self.index += 1
+            if byte == UInt8(ascii: "\"") {
+                let string: String?
+                if var text = unescaped {
+                    text.append(contentsOf: run)
+                    string = String(validating: text, as: UTF8.self)
+                } else {
+                    string = String(validating: run, as: UTF8.self)
+                }
+                guard let string else { throw self.error("invalid UTF-8") }
+                return string
+            }
+            if unescaped == nil { unescaped = [] }
+            unescaped!.append(contentsOf: run)
+            try self.parseEscape(into: &unescaped!)
+            runStart = self.index
         }
     }
 
