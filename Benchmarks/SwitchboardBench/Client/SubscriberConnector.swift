@@ -1,10 +1,9 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 
-/// Opens benchmark subscribers: TCP connect, WebSocket upgrade, then the target's
-/// subscribe exchange (``SubscriberSession``); resolves once the broker confirms it.
+/// Opens benchmark subscribers: TCP connect, WebSocket handshake
+/// (``WebSocketClientHandler``), then the target's subscribe exchange
+/// (``SubscriberSession``); resolves once the broker confirms it.
 ///
 /// Handshakes run with bounded concurrency so the server's accept backlog (1024) never
 /// overflows: an overflow costs a one-second SYN retransmit and would show up as a
@@ -69,36 +68,17 @@ struct SubscriberConnector: Sendable {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 4096)
         }
         bootstrap = bootstrap.channelInitializer { channel in
-            let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maximumFrameBytes) { channel, _ in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        SubscriberHandler(
-                            session: session,
-                            isSlow: isSlow,
-                            registry: registry,
-                            statistics: statistics,
-                            subscribed: subscribed
-                        )
-                    )
-                }
-            }
-            let upgrade: NIOHTTPClientUpgradeConfiguration = (
-                upgraders: [upgrader],
-                completionHandler: { context in
-                    context.pipeline.syncOperations.removeHandler(name: UpgradeRequestHandler.name, promise: nil)
-                }
-            )
-            return channel.eventLoop.makeCompletedFuture {
-                // The server sends `connection_established` right behind its 101, often in the same
-                // read: bytes after the response must reach the WebSocket decoder, not be dropped.
-                try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                    leftOverBytesStrategy: .forwardBytes,
-                    withClientUpgrade: upgrade
-                )
-                try channel.pipeline.syncOperations.addHandler(
-                    UpgradeRequestHandler(host: host, path: path),
-                    name: UpgradeRequestHandler.name
-                )
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandlers([
+                    WebSocketClientHandler(host: host, path: path, maximumFrameBytes: maximumFrameBytes),
+                    SubscriberHandler(
+                        session: session,
+                        isSlow: isSlow,
+                        registry: registry,
+                        statistics: statistics,
+                        subscribed: subscribed
+                    ),
+                ])
             }
         }
         let timeout = loop.scheduleTask(in: Self.handshakeTimeout) {
