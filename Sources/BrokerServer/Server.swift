@@ -109,8 +109,8 @@ public struct Server: Service {
     }
 
     /// HTTP/1.1 with an upgrade path. On upgrade every HTTP handler, the API handler
-    /// included, leaves the pipeline, so a WebSocket's pipeline holds only its decoder
-    /// and its ``PusherSocketHandler``. Request heads are bounded by
+    /// included, leaves the pipeline, so a WebSocket's pipeline holds only its
+    /// ``PusherSocketHandler``. Request heads are bounded by
     /// `max_http_header_bytes` (the decoder answers 400 beyond), and a connection that
     /// has not sent a whole request within `handshake_timeout_seconds` is closed.
     private static func configurePipeline(

@@ -17,8 +17,6 @@ public actor Connection {
     nonisolated let shard: Shard
     nonisolated let broker: Broker
     nonisolated let outbound: any Outbound
-    /// The shard's logger; ``logger`` adds this connection's metadata when it is used.
-    private let shardLogger: Logger
     private let clientAddress: String?
 
     var subscriptions = SmallDictionary<String, Subscription>()
@@ -38,7 +36,6 @@ public actor Connection {
         shard: Shard,
         broker: Broker,
         outbound: any Outbound,
-        logger: Logger,
         clientAddress: String?,
         now: NIODeadline
     ) {
@@ -47,7 +44,6 @@ public actor Connection {
         self.shard = shard
         self.broker = broker
         self.outbound = outbound
-        self.shardLogger = logger
         self.clientAddress = clientAddress
         let limits = app.limits
         self.activity = ActivityMonitor(
@@ -69,11 +65,11 @@ public actor Connection {
     /// bytes per connection, and DESIGN.md budgets 4 KiB for an idle one.
     var limits: Limits { self.app.limits }
 
-    /// A logger carrying the connection's metadata, built when something is logged (rarely:
-    /// refusals and slow consumers). Stored, its metadata dictionary would cost every idle
-    /// connection a few hundred bytes.
+    /// The shard's logger with the connection's metadata, built when something is logged
+    /// (rarely: refusals and slow consumers). Stored, the logger and its metadata
+    /// dictionary would cost every idle connection a few hundred bytes.
     var logger: Logger {
-        var logger = self.shardLogger
+        var logger = self.shard.logger
         logger[metadataKey: "connection.id"] = "\(self.socketID)"
         logger[metadataKey: "app.id"] = "\(self.app.id)"
         if let clientAddress = self.clientAddress { logger[metadataKey: "client.address"] = "\(clientAddress)" }

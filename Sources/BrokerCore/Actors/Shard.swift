@@ -15,7 +15,8 @@ public actor Shard {
     private nonisolated let executor: any SerialExecutor
     private nonisolated let backbone: any Backbone
     private nonisolated let occupancy: ChannelOccupancy
-    private let logger: Logger
+    /// Connections log through it, adding their own metadata only when they log.
+    nonisolated let logger: Logger
 
     private var socketIDs: SocketIDGenerator
     private var rooms: [RoomKey: Room] = [:]
@@ -63,7 +64,7 @@ public actor Shard {
         if let refusal = broker.admit(app) { throw refusal }
         let socketID = self.socketIDs.make()
         let connection = Connection(
-            socketID: socketID, app: app, shard: self, broker: broker, outbound: outbound, logger: self.logger,
+            socketID: socketID, app: app, shard: self, broker: broker, outbound: outbound,
             clientAddress: clientAddress, now: now
         )
         self.connections[socketID] = connection
