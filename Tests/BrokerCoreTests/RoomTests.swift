@@ -53,8 +53,7 @@ struct RoomTests {
         let frames = [self.frame(#"{"event":"a"}"#), self.frame(#"{"event":"b"}"#)]
         let outbound = RecordingOutbound()
         try await loop.executeInContext {
-            let flushes = FlushQueue(eventLoop: loop)
-            let room = Room(key: key, executor: loop, flushes: flushes, metrics: AppMetrics(appID: "test"))
+            let room = Self.makeRoom(key: key, on: loop)
             room.assumeIsolated { room in
                 room.add(SocketID(major: 1, minor: 1), outbound: outbound)
                 for frame in frames { room.broadcast(frame, excluding: nil) }
