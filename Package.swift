@@ -36,6 +36,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WebSocketFraming",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HostCPU",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
@@ -85,7 +93,7 @@ let package = Package(
         .target(
             name: "BrokerServer",
             dependencies: [
-                "PusherProtocol", "BrokerConfig", "BrokerCore", "Backbone",
+                "PusherProtocol", "BrokerConfig", "BrokerCore", "Backbone", "WebSocketFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -121,6 +129,7 @@ let package = Package(
             dependencies: [
                 "HostCPU",
                 "PusherProtocol",
+                "WebSocketFraming",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -161,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "BrokerServerTests",
             dependencies: [
-                "BrokerServer", "BrokerCore", "BrokerConfig", "PusherProtocol", "Backbone",
+                "BrokerServer", "BrokerCore", "BrokerConfig", "PusherProtocol", "Backbone", "WebSocketFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,7 @@
-@testable import BrokerServer
 import NIOCore
 import NIOWebSocket
 import Testing
+import WebSocketFraming
 
 @Suite struct WebSocketFrameReaderTests {
     /// Everything `reader` yields for `chunks`, read in order; stops at the first failure.

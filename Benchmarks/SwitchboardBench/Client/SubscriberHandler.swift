@@ -40,11 +40,11 @@ final class SubscriberHandler<Session: SubscriberSession>: ChannelInboundHandler
         let frame = self.unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
-            self.session.receive(frame.data) { self.handle($0, context: context) }
+            self.session.receive(frame.unmaskedData) { self.handle($0, context: context) }
         case .ping:
-            self.send(opcode: .pong, data: frame.data, context: context)
+            self.send(opcode: .pong, data: frame.unmaskedData, context: context)
         case .connectionClose:
-            var payload = frame.data
+            var payload = frame.unmaskedData
             let code = payload.readInteger(as: UInt16.self) ?? 1005
             self.statistics.value.closeCodes[code, default: 0] += 1
             if !self.isClosing, !self.registry.isShuttingDown { self.statistics.value.disconnects += 1 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import WebSocketFraming
 
 /// The client end of a benchmark WebSocket: the RFC 6455 handshake and framing in one
 /// handler, below ``SubscriberHandler``.
@@ -10,7 +11,7 @@ import NIOWebSocket
 /// frame that cost the generator more CPU than the server spent, so the generator, not
 /// the broker, set the measured connect rate and maximum fan-out. This handler writes
 /// the request as bytes, checks the `101` and the accept key, and cuts the byte stream
-/// into frames itself.
+/// into frames with the server's own ``WebSocketFrameReader``.
 final class WebSocketClientHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = WebSocketFrame
@@ -24,15 +25,15 @@ final class WebSocketClientHandler: ChannelDuplexHandler {
     private static let endOfHead = Array("\r\n\r\n".utf8)
 
     private let request: String
-    private let maximumFrameBytes: Int
     private var isUpgraded = false
-    /// Bytes received and not yet consumed: the response head, or a frame's beginning.
-    private var input: ByteBuffer?
+    /// The response head received so far, while it is incomplete.
+    private var head: ByteBuffer?
+    private var reader: WebSocketFrameReader
 
     init(host: String, path: String, maximumFrameBytes: Int) {
         self.request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(Self.key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        self.maximumFrameBytes = maximumFrameBytes
+        self.reader = WebSocketFrameReader(maximumPayloadBytes: maximumFrameBytes)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -42,27 +43,26 @@ final class WebSocketClientHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = self.unwrapInboundIn(data)
-        if var input = self.input {
-            self.input = nil
-            input.writeBuffer(&bytes)
-            bytes = input
-        }
         do {
             if !self.isUpgraded {
+                if var head = self.head {
+                    self.head = nil
+                    head.writeBuffer(&bytes)
+                    bytes = head
+                }
                 guard try self.readResponseHead(from: &bytes) else {
-                    self.input = bytes
+                    self.head = bytes
                     return
                 }
                 self.isUpgraded = true
             }
-            while let frame = try self.nextFrame(from: &bytes) {
+            try self.reader.read(bytes) { frame in
                 context.fireChannelRead(self.wrapInboundOut(frame))
+                return true
             }
         } catch {
             context.fireErrorCaught(error)
-            return
         }
-        if bytes.readableBytes > 0 { self.input = bytes }
     }
 
     /// Client frames are masked (RFC 6455 §5.3), with the frame's key or a fresh one.
@@ -100,44 +100,6 @@ final class WebSocketClientHandler: ChannelDuplexHandler {
         }
         bytes.moveReaderIndex(to: end.upperBound)
         return true
-    }
-
-    /// The next whole frame, or `nil` (and `bytes` untouched) when it has not all arrived.
-    private func nextFrame(from bytes: inout ByteBuffer) throws -> WebSocketFrame? {
-        let start = bytes.readerIndex
-        guard let first = bytes.readInteger(as: UInt8.self), let second = bytes.readInteger(as: UInt8.self) else {
-            bytes.moveReaderIndex(to: start)
-            return nil
-        }
-        var length = Int(second & 0x7F)
-        if length >= 126 {
-            let extended = length == 126 ? bytes.readInteger(as: UInt16.self).map(Int.init)
-                : bytes.readInteger(as: UInt64.self).map { Int(truncatingIfNeeded: $0) }
-            guard let extended else {
-                bytes.moveReaderIndex(to: start)
-                return nil
-            }
-            length = extended
-        }
-        guard (0...self.maximumFrameBytes).contains(length) else { throw NIOWebSocketError.invalidFrameLength }
-        var maskKey: WebSocketMaskingKey?
-        if second & 0x80 != 0 {
-            guard let key = bytes.readBytes(length: 4) else {
-                bytes.moveReaderIndex(to: start)
-                return nil
-            }
-            maskKey = WebSocketMaskingKey(key)
-        }
-        guard var data = bytes.readSlice(length: length) else {
-            bytes.moveReaderIndex(to: start)
-            return nil
-        }
-        if let maskKey { data.webSocketUnmask(maskKey) }
-        return WebSocketFrame(
-            fin: first & 0x80 != 0,
-            opcode: WebSocketOpcode(encodedWebSocketOpcode: first & 0x0F)!,
-            data: data
-        )
     }
 }
 

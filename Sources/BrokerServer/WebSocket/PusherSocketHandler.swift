@@ -4,6 +4,7 @@ import CoreMetrics
 import NIOCore
 import NIOWebSocket
 import PusherProtocol
+import WebSocketFraming
 
 /// The WebSocket end of one Pusher connection: turns frames into calls on its
 /// ``Connection`` actor and is that connection's ``Outbound``.

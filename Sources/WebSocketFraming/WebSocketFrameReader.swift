@@ -1,8 +1,9 @@
-import NIOCore
-import NIOWebSocket
+public import NIOCore
+public import NIOWebSocket
 
 /// Cuts the bytes a socket delivers into RFC 6455 frames (§5.2), inside the socket's
-/// own handler.
+/// own handler: the server's ``PusherSocketHandler`` and the load generator's
+/// subscribers both read their frames with it.
 ///
 /// NIO's `WebSocketFrameDecoder` runs in a `ByteToMessageHandler`: a handler, a
 /// pipeline context, two buffer queues and the last read's buffer, kept for every
@@ -10,8 +11,8 @@ import NIOWebSocket
 /// keeps nothing between reads but the bytes of a frame that has not fully arrived,
 /// and lets go of the read buffer as soon as its frames are handed on, so NIO reuses it
 /// for the next read.
-struct WebSocketFrameReader {
-    enum Failure: Error, Equatable {
+public struct WebSocketFrameReader {
+    public enum Failure: Error, Equatable {
         /// A frame announced more application data than the payload limit: 1009.
         case frameTooLarge
         /// RFC 6455 forbids the frame's header (reserved bits set with no extension
@@ -24,7 +25,7 @@ struct WebSocketFrameReader {
     /// The start of a frame whose remaining bytes have not arrived yet.
     private var partial: ByteBuffer?
 
-    init(maximumPayloadBytes: Int) {
+    public init(maximumPayloadBytes: Int) {
         self.maximumPayloadBytes = maximumPayloadBytes
     }
 
@@ -32,7 +33,7 @@ struct WebSocketFrameReader {
     /// an incomplete one for the next read. A frame's data is a slice of the read buffer:
     /// `body` copies what it keeps. `body` returns `false` to stop reading (the socket is
     /// closing); the rest of the input is then dropped.
-    mutating func read(
+    public mutating func read(
         _ bytes: ByteBuffer,
         _ body: (WebSocketFrame) -> Bool
     ) throws(Failure) {
