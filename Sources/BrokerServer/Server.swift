@@ -2,7 +2,6 @@ public import BrokerConfig
 public import BrokerCore
 public import Logging
 public import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
@@ -76,9 +75,9 @@ public struct Server: Service {
 
     /// Binds the listener; exposed for tests that need the port before serving.
     func bind() async throws -> any Channel {
-        let api = HTTPAPI(broker: self.broker, metrics: self.metrics)
-        let upgrader = PusherWebSocketUpgrader(broker: self.broker, trustedProxies: self.configuration.server.trustedProxies)
-        let limits = self.configuration.limits
+        let http = HTTPPipeline(api: HTTPAPI(broker: self.broker, metrics: self.metrics), limits: self.configuration.limits)
+        let broker = self.broker
+        let trustedProxies = self.configuration.server.trustedProxies
         let tls = self.tls
         return try await ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
@@ -98,44 +97,15 @@ public struct Server: Service {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
-                    try Self.configurePipeline(
-                        channel.pipeline.syncOperations, upgrader: upgrader, limits: limits,
-                        api: HTTPAPIHandler(api: api, maximumBodyBytes: limits.maxHTTPBodyBytes)
+                    // A WebSocket's pipeline ends up holding only its `PusherSocketHandler`;
+                    // an API connection's, the HTTP handlers.
+                    try channel.pipeline.syncOperations.addHandler(
+                        WebSocketUpgradeHandler(broker: broker, trustedProxies: trustedProxies, http: http)
                     )
                 }
             }
             .bind(host: self.configuration.server.host, port: self.configuration.server.port)
             .get()
-    }
-
-    /// HTTP/1.1 with an upgrade path. On upgrade every HTTP handler, the API handler
-    /// included, leaves the pipeline, so a WebSocket's pipeline holds only its
-    /// ``PusherSocketHandler``. Request heads are bounded by
-    /// `max_http_header_bytes` (the decoder answers 400 beyond), and a connection that
-    /// has not sent a whole request within `handshake_timeout_seconds` is closed.
-    private static func configurePipeline(
-        _ pipeline: ChannelPipeline.SynchronousOperations,
-        upgrader: PusherWebSocketUpgrader,
-        limits: Limits,
-        api: HTTPAPIHandler
-    ) throws {
-        var headerLimits = NIOHTTPDecoderLimitConfiguration()
-        headerLimits.maxHeaderFieldSize = limits.maxHTTPHeaderBytes
-        headerLimits.maxHeaderListSize = limits.maxHTTPHeaderBytes
-        let responseEncoder = HTTPResponseEncoder()
-        let requestDecoder = ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: headerLimits)
-        )
-        let deadline = HTTPRequestDeadlineHandler(timeout: .seconds(Int64(limits.handshakeTimeoutSeconds)))
-        let pipelining = HTTPServerPipelineHandler()
-        let errors = HTTPServerProtocolErrorHandler()
-        let upgrade = HTTPServerUpgradeHandler(
-            upgraders: [upgrader],
-            httpEncoder: responseEncoder,
-            extraHTTPHandlers: [requestDecoder, deadline, pipelining, errors, api],
-            upgradeCompletionHandler: { _ in }
-        )
-        try pipeline.addHandlers([responseEncoder, requestDecoder, deadline, pipelining, errors, upgrade, api])
     }
 }
 

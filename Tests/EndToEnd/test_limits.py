@@ -25,9 +25,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from conftest import _binary
-from helpers import Event, PusherWS, make_sdk, signed_request, unique, wait_until
-
-WS_QUERY = "protocol=7&client=js&version=8.4.0&flash=false"
+from helpers import WS_QUERY, Event, PusherWS, RawWS, make_sdk, signed_request, unique, wait_until
 
 
 # ---------------------------------------------------------------------------
@@ -92,94 +90,6 @@ def collect_events(ws: PusherWS, name: str, count: int, timeout: float, into: li
             into.append(("unexpected", ev.raw))
             return
         into.append(ev["data"])
-
-
-class RawWS:
-    """A WebSocket client on a plain socket: it reads only when told to, so it
-    can play a consumer that stops reading."""
-
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self.buf = b""
-        self.response_head = ""
-
-    @classmethod
-    def connect(cls, srv, key="app-key", rcvbuf: int | None = None, timeout: float = 5.0) -> "RawWS":
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        s.settimeout(timeout)
-        s.connect((srv.host, srv.port))
-        self = cls(s)
-        nonce = base64.b64encode(os.urandom(16)).decode()
-        s.sendall((
-            f"GET /app/{key}?{WS_QUERY} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n"
-            f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {nonce}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode())
-        deadline = time.monotonic() + timeout
-        while b"\r\n\r\n" not in self.buf:
-            self._fill(deadline)
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        self.response_head = head.decode("latin-1")
-        assert self.response_head.startswith("HTTP/1.1 101"), self.response_head
-        return self
-
-    def _fill(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        self.sock.settimeout(left)
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise EOFError
-        self.buf += chunk
-
-    def send_text(self, text: str):
-        payload = text.encode()
-        mask = os.urandom(4)
-        n = len(payload)
-        if n < 126:
-            header = struct.pack("!BB", 0x81, 0x80 | n)
-        elif n < 65536:
-            header = struct.pack("!BBH", 0x81, 0x80 | 126, n)
-        else:
-            header = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
-
-    def recv_frame(self, timeout: float = 5.0):
-        """(opcode, payload); raises EOFError, ConnectionResetError or TimeoutError."""
-        deadline = time.monotonic() + timeout
-        while len(self.buf) < 2:
-            self._fill(deadline)
-        n = self.buf[1] & 0x7F
-        offset = 2
-        if n == 126:
-            while len(self.buf) < 4:
-                self._fill(deadline)
-            n, offset = struct.unpack("!H", self.buf[2:4])[0], 4
-        elif n == 127:
-            while len(self.buf) < 10:
-                self._fill(deadline)
-            n, offset = struct.unpack("!Q", self.buf[2:10])[0], 10
-        while len(self.buf) < offset + n:
-            self._fill(deadline)
-        opcode = self.buf[0] & 0x0F
-        payload = self.buf[offset:offset + n]
-        self.buf = self.buf[offset + n:]
-        return opcode, payload
-
-    def recv_json(self, timeout: float = 5.0) -> dict:
-        opcode, payload = self.recv_frame(timeout)
-        assert opcode == 1, f"expected a text frame, got opcode {opcode}: {payload[:200]!r}"
-        return json.loads(payload)
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def read_until(sock: socket.socket, timeout: float, done=lambda got: False) -> tuple[bool, bytes]:

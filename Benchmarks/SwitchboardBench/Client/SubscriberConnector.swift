@@ -25,23 +25,9 @@ struct SubscriberConnector: Sendable {
     /// Connects one subscriber per name, `concurrency` at a time.
     /// - Returns: the channels, in the order of `channelNames`.
     func connect(channelNames: [String]) async throws -> [any Channel] {
-        try await withThrowingTaskGroup(of: [(Int, any Channel)].self) { group in
-            let workers = min(self.concurrency, channelNames.count)
-            for worker in 0..<workers {
-                group.addTask {
-                    var opened: [(Int, any Channel)] = []
-                    for index in stride(from: worker, to: channelNames.count, by: workers) {
-                        opened.append((index, try await self.connect(channelName: channelNames[index]).get()))
-                    }
-                    return opened
-                }
-            }
-            var channels: [(any Channel)?] = Array(repeating: nil, count: channelNames.count)
-            for try await batch in group {
-                for (index, channel) in batch { channels[index] = channel }
-            }
-            return channels.compactMap { $0 }
-        }
+        try await ConnectWindow.open(count: channelNames.count, width: self.concurrency, on: self.group.next()) {
+            self.connect(channelName: channelNames[$0])
+        }.get()
     }
 
     /// - Parameter isSlow: shrink the receive buffer to 4 KiB before connecting and stop

@@ -22,12 +22,13 @@ final class WebSocketClientHandler: ChannelDuplexHandler {
     /// same key, and checking the answer needs no SHA-1 in the generator.
     private static let key = "dGhlIHNhbXBsZSBub25jZQ=="
     private static let accept = Array("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".utf8)
-    private static let endOfHead = Array("\r\n\r\n".utf8)
+    private static let switchingProtocols = Array("HTTP/1.1 101 ".utf8)
 
     private let request: String
     private var isUpgraded = false
     /// The response head received so far, while it is incomplete.
     private var head: ByteBuffer?
+    private var headBoundary = HTTPHeadBoundary()
     private var reader: WebSocketFrameReader
 
     init(host: String, path: String, maximumFrameBytes: Int) {
@@ -91,15 +92,28 @@ final class WebSocketClientHandler: ChannelDuplexHandler {
     /// - Returns: whether the whole head has arrived; it is then consumed from `bytes`.
     /// - Throws: ``UpgradeRefusedError`` for any answer but a `101` with the right accept.
     private func readResponseHead(from bytes: inout ByteBuffer) throws -> Bool {
-        let view = bytes.readableBytesView
-        guard let end = view.firstRange(of: Self.endOfHead) else { return false }
-        let head = view[view.startIndex..<end.upperBound]
-        let statusCode = Int(String(decoding: head.dropFirst("HTTP/1.1 ".count).prefix(3), as: UTF8.self)) ?? 0
-        guard statusCode == 101, head.firstRange(of: Self.accept) != nil else {
-            throw UpgradeRefusedError(status: HTTPResponseStatus(statusCode: statusCode))
+        // Byte comparisons: the generic `firstRange(of:)` cost the generator a sixth of its
+        // time per connect.
+        let head = bytes.withUnsafeReadableBytes { bytes -> (length: Int, accepted: Bool, status: Int)? in
+            guard let length = self.headBoundary.headLength(in: bytes) else { return nil }
+            let head = UnsafeRawBufferPointer(rebasing: bytes[..<length])
+            let accepted = head.starts(with: Self.switchingProtocols) && Self.contains(Self.accept, in: head)
+            let status = Int(String(decoding: head.dropFirst("HTTP/1.1 ".count).prefix(3), as: UTF8.self)) ?? 0
+            return (length, accepted, status)
         }
-        bytes.moveReaderIndex(to: end.upperBound)
+        guard let head else { return false }
+        guard head.accepted else {
+            throw UpgradeRefusedError(status: HTTPResponseStatus(statusCode: head.status))
+        }
+        bytes.moveReaderIndex(forwardBy: head.length)
         return true
+    }
+
+    private static func contains(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { start in
+            needle.indices.allSatisfy { haystack[start + $0] == needle[$0] }
+        }
     }
 }
 

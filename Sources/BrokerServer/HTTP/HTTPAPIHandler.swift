@@ -9,7 +9,7 @@ import PusherProtocol
 /// discarded and the answer is 413, so a client cannot make the node buffer an
 /// arbitrarily large upload. `HTTPServerPipelineHandler` in front of it keeps one
 /// request in flight per connection, which keeps keep-alive responses in order.
-final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPAPIHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

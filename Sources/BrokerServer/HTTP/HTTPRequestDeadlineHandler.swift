@@ -6,22 +6,25 @@ import NIOHTTP1
 /// The clock starts when the connection opens and again after each response; it stops
 /// while a complete request is being answered. A deadline rather than an idle timer, so
 /// a client dribbling one header byte at a time (slowloris) is closed as surely as a
-/// silent one. Removed with the other HTTP handlers when a WebSocket upgrade succeeds.
-final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// silent one.
+final class HTTPRequestDeadlineHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let timeout: TimeAmount
+    private let firstDeadline: NIODeadline
     private var timer: Scheduled<Void>?
 
-    init(timeout: TimeAmount) {
+    /// - Parameter firstDeadline: when the first request must have arrived by.
+    init(timeout: TimeAmount, firstDeadline: NIODeadline) {
         self.timeout = timeout
+        self.firstDeadline = firstDeadline
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.arm(context: context)
+        self.arm(context: context, deadline: self.firstDeadline)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -34,13 +37,13 @@ final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = self.unwrapOutboundIn(data) { self.arm(context: context) }
+        if case .end = self.unwrapOutboundIn(data) { self.arm(context: context, deadline: .now() + self.timeout) }
         context.write(data, promise: promise)
     }
 
-    private func arm(context: ChannelHandlerContext) {
+    private func arm(context: ChannelHandlerContext, deadline: NIODeadline) {
         self.disarm()
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) {
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             context.close(promise: nil)
         }
     }

@@ -1,0 +1,136 @@
+"""The WebSocket opening handshake on a plain socket, byte by byte.
+
+The server reads upgrade requests itself and hands anything else to its HTTP
+pipeline, so these tests send heads the way different clients and networks
+deliver them: split into tiny writes, with frames right behind them, in the
+header spellings browsers use, and malformed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+
+import pytest
+
+from helpers import WS_QUERY, RawWS, masked_text_frame
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def upgrade_head(srv, lines: list[str] | None = None, key: str | None = None) -> tuple[bytes, str]:
+    """A version-13 upgrade to /app/app-key; `lines` replace the usual upgrade headers."""
+    key = key or base64.b64encode(os.urandom(16)).decode()
+    headers = lines if lines is not None else [
+        "Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
+    ]
+    head = f"GET /app/app-key?{WS_QUERY} HTTP/1.1\r\nHost: {srv.host}:{srv.port}\r\n"
+    return (head + "".join(f"{line}\r\n" for line in headers) + "\r\n").encode(), key
+
+
+def expected_accept(key: str) -> str:
+    return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
+
+
+def assert_switched(ws: RawWS, key: str):
+    head = ws.read_response_head()
+    assert head.startswith("HTTP/1.1 101 "), head
+    fields = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in head.split("\r\n")[1:])}
+    assert fields.get("upgrade", "").lower() == "websocket", head
+    assert fields.get("connection", "").lower() == "upgrade", head
+    assert fields.get("sec-websocket-accept") == expected_accept(key), head
+    established = ws.recv_json()
+    assert established["event"] == "pusher:connection_established", established
+    return json.loads(established["data"])
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_upgrade_request_split_into_small_writes_is_upgraded(server, chunk):
+    head, key = upgrade_head(server)
+    ws = RawWS.send_head(server, head, chunk=chunk)
+    try:
+        assert_switched(ws, key)
+        ws.send_text('{"event":"pusher:ping","data":{}}')
+        assert ws.recv_json()["event"] == "pusher:pong"
+    finally:
+        ws.close()
+
+
+def test_frames_sent_right_behind_the_request_are_read(server):
+    head, key = upgrade_head(server)
+    behind = masked_text_frame('{"event":"pusher:subscribe","data":{"channel":"behind"}}')
+    ws = RawWS.send_head(server, head + behind + masked_text_frame('{"event":"pusher:ping","data":{}}'))
+    try:
+        assert_switched(ws, key)
+        succeeded = ws.recv_json()
+        assert succeeded["event"] == "pusher_internal:subscription_succeeded", succeeded
+        assert succeeded["channel"] == "behind"
+        assert ws.recv_json()["event"] == "pusher:pong"
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("lines", [
+    # Firefox
+    ["Connection: keep-alive, Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: {key}"],
+    # lowercase names, odd case and spacing in values, list elements spread over two lines
+    ["upgrade: WebSocket", "connection: close", "connection:  UPGRADE ", "sec-websocket-key:\t{key}",
+     "sec-websocket-version: 13"],
+])
+def test_header_spellings_clients_use_are_upgraded(server, lines):
+    key = base64.b64encode(os.urandom(16)).decode()
+    head, _ = upgrade_head(server, [line.replace("{key}", key) for line in lines])
+    ws = RawWS.send_head(server, head)
+    try:
+        data = assert_switched(ws, key)
+        assert data["socket_id"]
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("lines, reason", [
+    (["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"], "no key"),
+    (["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: a2V5a2V5a2V5a2V5a2V5aw==",
+      "Sec-WebSocket-Version: 8"], "version 8"),
+    (["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: a2V5a2V5a2V5a2V5a2V5aw==",
+      "Sec-WebSocket-Version: 13", "X-Folded: first", " second"], "folded header"),
+])
+def test_malformed_upgrade_is_answered_400_with_json_and_server_keeps_serving(server, lines, reason):
+    head, _ = upgrade_head(server, lines)
+    ws = RawWS.send_head(server, head)
+    try:
+        status = ws.read_response_head().split("\r\n", 1)[0]
+        assert status.startswith("HTTP/1.1 400 "), f"{reason}: {status}"
+    finally:
+        ws.close()
+    ok, key = upgrade_head(server)
+    healthy = RawWS.send_head(server, ok)
+    try:
+        assert_switched(healthy, key)
+    finally:
+        healthy.close()
+
+
+def test_requests_pipelined_behind_a_non_upgrade_are_each_answered(server):
+    """The first request of a connection goes through the upgrade reader, the rest
+    straight to the HTTP pipeline; keep-alive and pipelining work across the two."""
+    ws = RawWS.send_head(server, (
+        "GET /app/app-key HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /does-not-exist HTTP/1.1\r\nHost: x\r\n\r\n"
+    ).encode())
+    try:
+        for expected in ("400", "404"):
+            head = ws.read_response_head()
+            assert head.split(" ")[1] == expected, head
+            length = next(int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                          if line.lower().startswith("content-length:"))
+            deadline = time.monotonic() + 5
+            while len(ws.buf) < length:
+                ws._fill(deadline)
+            body, ws.buf = ws.buf[:length], ws.buf[length:]
+            assert json.loads(body)["error"]
+    finally:
+        ws.close()
