@@ -14,13 +14,25 @@ import Testing
 /// only ever touched on the test's `NIOAsyncTestingEventLoop` (by BrokerCore, which calls
 /// outbounds on the shard's loop, and by the tests through `executeInContext`).
 final class RecordingOutbound: Outbound, @unchecked Sendable {
+    /// Every frame received, one per element, as the client would read them.
     private(set) var frames: [OutboundFrame] = []
+    /// Calls to `write`: a shard's run of broadcasts arrives as one buffer of several frames.
+    private(set) var writeCount = 0
+    private(set) var lastWrite: OutboundFrame?
     private(set) var flushCount = 0
     private(set) var closeCode: PusherCode?
     var isFlushPending = false
 
+    /// Drops writes after `close`, as the `Outbound` contract says a transport does.
     func write(_ frame: OutboundFrame) {
-        self.frames.append(frame)
+        guard self.closeCode == nil else { return }
+        self.writeCount += 1
+        self.lastWrite = frame
+        if frame.frameCount == 1 {
+            self.frames.append(frame)
+        } else {
+            self.frames += ServerFrame.split(frame)
+        }
     }
 
     func flush() {
@@ -58,6 +70,28 @@ enum ServerFrame {
         }
         #expect(bytes.count == offset + length, "frame length matches its header")
         return Array(bytes[offset...])
+    }
+
+    /// The text frames of a buffer that holds several, each in a frame of its own.
+    static func split(_ frames: OutboundFrame) -> [OutboundFrame] {
+        var buffer = frames.buffer
+        var split: [OutboundFrame] = []
+        while let first = buffer.readInteger(as: UInt8.self), let second = buffer.readInteger(as: UInt8.self) {
+            #expect(first == 0x81 && second & 0x80 == 0, "an unmasked final text frame")
+            let length: Int
+            switch second & 0x7F {
+            case 126: length = Int(buffer.readInteger(as: UInt16.self) ?? 0)
+            case 127: length = Int(buffer.readInteger(as: UInt64.self) ?? 0)
+            case let short: length = Int(short)
+            }
+            guard let payload = buffer.readSlice(length: length) else {
+                Issue.record("a frame shorter than its header says")
+                break
+            }
+            split.append(OutboundFrame(text: payload))
+        }
+        #expect(split.count == frames.frameCount)
+        return split
     }
 
     static func json(_ frame: OutboundFrame) throws -> JSONValue {
@@ -189,6 +223,11 @@ struct TestClient: Sendable {
             connection.assumeIsolated { $0.receive(text: bytes, now: now ?? loop.now) }
         }
         await loop.run()
+    }
+
+    func writeCount() async throws -> Int {
+        let outbound = self.outbound
+        return try await self.loop.executeInContext { outbound.writeCount }
     }
 
     func frames() async throws -> [OutboundFrame] {

@@ -158,6 +158,8 @@ public actor Connection {
     /// during the handshake), then the close frame after anything already queued.
     public func close(code: PusherCode, reason: String) {
         guard self.isOpen else { return }
+        // Events already published to its rooms go out before the close frame.
+        self.shard.assumeIsolated { $0.writeRun() }
         self.outbound.send(.error(code: code, message: reason))
         self.outbound.close(code: code, reason: reason)
         self.isOpen = false

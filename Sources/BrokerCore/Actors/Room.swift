@@ -49,8 +49,8 @@ actor Room {
         self.subscribers.removeValue(forKey: socketID) != nil
     }
 
-    /// Writes the same frame buffer to every subscriber but `excluded`; the shard's flush
-    /// queue hands them to the kernel once per batch.
+    /// Writes the same frame buffer (one or several frames) to every subscriber but
+    /// `excluded`; the shard's flush queue hands them to the kernel once per batch.
     func broadcast(_ frame: OutboundFrame, excluding excluded: SocketID?) {
         for (socketID, subscriber) in self.subscribers.entries where socketID != excluded {
             subscriber.outbound.write(frame)
@@ -58,7 +58,7 @@ actor Room {
         }
         // Counted once per broadcast, not per delivery: one atomic add on the hot path.
         let delivered = self.subscribers.count - (excluded.flatMap { self.subscribers[$0] } == nil ? 0 : 1)
-        self.metrics.messagesOut.increment(by: Int64(delivered))
+        self.metrics.messagesOut.increment(by: Int64(delivered * frame.frameCount))
         self.metrics.bytesOut.increment(by: Int64(delivered * frame.payloadByteCount))
     }
 

@@ -24,6 +24,9 @@ public actor Shard {
     private var users: [UserKey: [SocketID: Connection]] = [:]
     private var sweepTask: RepeatedTask?
     private nonisolated let flushes: FlushQueue
+    /// Broadcasts not written yet: see ``deliver(_:to:excluding:presenceRevision:)``.
+    private var run: BroadcastRun?
+    private var isRunWriteScheduled = false
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { self.executor.asUnownedSerialExecutor() }
 
@@ -89,6 +92,8 @@ public actor Shard {
     }
 
     func subscribe(_ socketID: SocketID, outbound: any Outbound, to key: RoomKey, of app: App, presenceRevision: UInt64 = 0) {
+        // Events published before the socket joined are not its to receive.
+        self.writeRun()
         let room: Room
         if let existing = self.rooms[key] {
             room = existing
@@ -104,6 +109,8 @@ public actor Shard {
 
     func unsubscribe(_ socketID: SocketID, from key: RoomKey, of app: App) {
         guard let room = self.rooms[key] else { return }
+        // Events published while the socket was in the room are still its to receive.
+        self.writeRun()
         let (removed, isEmpty) = room.assumeIsolated { room in
             (room.remove(socketID), room.isEmpty)
         }
@@ -114,13 +121,39 @@ public actor Shard {
         }
     }
 
+    /// Broadcasts one event to the room of `key` on this shard.
+    ///
+    /// Consecutive broadcasts to the same room with the same exclusion (a `batch_events`
+    /// request to one channel, a burst from the backbone) are gathered into one buffer and
+    /// written to each subscriber once, at the end of the current event-loop task or when
+    /// anything else touches the shard's sockets first: a broadcast to another room, a
+    /// membership change, a presence announcement, a connection closing
+    /// (``writeRun()``). Every socket therefore receives its frames in publication order,
+    /// and a room of N sockets costs N writes per run instead of N per event.
     func deliver(_ frame: OutboundFrame, to key: RoomKey, excluding excluded: SocketID?, presenceRevision: UInt64?) {
+        if presenceRevision == nil, self.run?.extend(with: frame, to: key, excluding: excluded) == true { return }
+        self.writeRun()
         guard let room = self.rooms[key] else { return }
         if let presenceRevision {
             room.assumeIsolated { $0.announce(frame, excluding: excluded, revision: presenceRevision) }
-        } else {
-            room.assumeIsolated { $0.broadcast(frame, excluding: excluded) }
+            return
         }
+        self.run = BroadcastRun(room: room, key: key, excluded: excluded, frames: frame)
+        guard !self.isRunWriteScheduled else { return }
+        self.isRunWriteScheduled = true
+        self.eventLoop.execute {
+            self.assumeIsolated { shard in
+                shard.isRunWriteScheduled = false
+                shard.writeRun()
+            }
+        }
+    }
+
+    /// Writes the gathered broadcasts to their room's sockets, if there are any.
+    func writeRun() {
+        guard let run = self.run else { return }
+        self.run = nil
+        run.room.assumeIsolated { $0.broadcast(run.frames, excluding: run.excluded) }
     }
 
     func terminate(app: String, userID: String) {
@@ -186,4 +219,26 @@ public actor Shard {
 struct UserKey: Hashable, Sendable {
     var app: String
     var userID: String
+}
+
+/// Consecutive broadcasts to one room with one exclusion, gathered by the shard.
+private struct BroadcastRun {
+    /// Past this the run is written and a new one started, so that one run never holds
+    /// more than a socket's share of a flush.
+    static let maximumBytes = 64 * 1024
+
+    let room: Room
+    let key: RoomKey
+    let excluded: SocketID?
+    var frames: OutboundFrame
+
+    /// Adds `frame` if it goes to the same room with the same exclusion.
+    /// - Returns: whether it did.
+    mutating func extend(with frame: OutboundFrame, to key: RoomKey, excluding excluded: SocketID?) -> Bool {
+        guard key == self.key, excluded == self.excluded,
+            self.frames.byteCount + frame.byteCount <= Self.maximumBytes
+        else { return false }
+        self.frames.append(frame)
+        return true
+    }
 }

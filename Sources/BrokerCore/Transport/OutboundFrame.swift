@@ -7,13 +7,19 @@ public import PusherProtocol
 /// header in front of a payload it owns uniquely; a shared payload would cost a second
 /// buffer and write per delivery. Building the frame once, whole, makes each delivery a
 /// reference-count increment and one `write` (RFC 6455 §5.2; server frames are unmasked).
+///
+/// Consecutive broadcasts to one room travel as one buffer of several frames
+/// (``append(_:)``, used by the shard): each subscriber then gets one reference to it,
+/// not one copy per frame.
 public struct OutboundFrame: Sendable {
-    public let buffer: ByteBuffer
+    public private(set) var buffer: ByteBuffer
 
     public var byteCount: Int { self.buffer.readableBytes }
-    /// The application data's length, without the frame header: what the byte metrics
+    /// The application data's length, without the frame headers: what the byte metrics
     /// count, in and out alike.
-    public let payloadByteCount: Int
+    public private(set) var payloadByteCount: Int
+    /// How many frames the buffer holds: what the message metrics count.
+    public private(set) var frameCount = 1
 
     /// The frame's application data, for the rare reader that must look inside.
     var payload: [UInt8] {
@@ -73,6 +79,13 @@ public struct OutboundFrame: Sendable {
         Self.writeHeader(opcode: 0xA, length: length, into: &buffer)
         buffer.writeBuffer(&data)
         return OutboundFrame(buffer: buffer, payloadByteCount: length)
+    }
+
+    /// Puts `next` behind this frame, into one buffer.
+    mutating func append(_ next: OutboundFrame) {
+        self.buffer.writeImmutableBuffer(next.buffer)
+        self.payloadByteCount += next.payloadByteCount
+        self.frameCount += next.frameCount
     }
 
     private init(buffer: ByteBuffer, payloadByteCount: Int) {

@@ -170,8 +170,13 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     func flush() {
         guard let context = self.context else { return }
-        self.writeUnflushed(context: context)
-        context.flush()
+        if let frames = self.unflushed {
+            // One trip down the pipeline for both, not one each.
+            self.unflushed = nil
+            context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
+        } else {
+            context.flush()
+        }
     }
 
     func close(code: PusherCode, reason: String) {
