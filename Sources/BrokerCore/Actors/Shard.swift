@@ -223,8 +223,8 @@ struct UserKey: Hashable, Sendable {
 
 /// Consecutive broadcasts to one room with one exclusion, gathered by the shard.
 private struct BroadcastRun {
-    /// Past this the run is written and a new one started, so that one run never holds
-    /// more than a socket's share of a flush.
+    /// Past this the run is written and a new one started, so a burst of large events
+    /// is not gathered into one ever-growing buffer.
     static let maximumBytes = 64 * 1024
 
     let room: Room
