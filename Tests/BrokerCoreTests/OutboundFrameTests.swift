@@ -46,3 +46,40 @@ struct OutboundFrameTests {
         #expect(String(validating: reason, as: UTF8.self) != nil)
     }
 }
+
+@Suite("Runs of frames: one buffer, held and counted as their frames")
+struct FrameRunTests {
+    private static func frame(_ text: String) -> OutboundFrame {
+        var payload = ByteBufferAllocator().buffer(capacity: text.utf8.count)
+        payload.writeString(text)
+        return OutboundFrame(text: payload)
+    }
+
+    private static func run(_ texts: String...) -> OutboundFrame {
+        var run = Self.frame(texts[0])
+        for text in texts.dropFirst() { run.append(Self.frame(text)) }
+        return run
+    }
+
+    @Test("appended frames share one buffer and add up their counts")
+    func appendedFrames() {
+        let run = Self.run("first", "second")
+        let separate = [Self.frame("first"), Self.frame("second")]
+        #expect(Array(run.buffer.readableBytesView) == separate.flatMap { Array($0.buffer.readableBytesView) })
+        #expect(run.frameCount == 2)
+        #expect(run.payloadByteCount == "firstsecond".utf8.count)
+    }
+
+    @Test("a run of broadcasts counts as its frames against the hold's capacity")
+    func runsCountTheirFrames() {
+        let fits = PendingOutbound()
+        for index in 0..<(PendingOutbound.capacity - 2) { fits.write(Self.frame("e\(index)")) }
+        fits.write(Self.run("a", "b"))
+        #expect(!fits.overflowed)
+
+        let overflows = PendingOutbound()
+        for index in 0..<(PendingOutbound.capacity - 1) { overflows.write(Self.frame("e\(index)")) }
+        overflows.write(Self.run("a", "b"))
+        #expect(overflows.overflowed)
+    }
+}

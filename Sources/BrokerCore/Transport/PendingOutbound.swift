@@ -12,6 +12,8 @@ final class PendingOutbound: Outbound {
     static let capacity = 1024
 
     private var frames: [OutboundFrame] = []
+    /// Frames held, counting each frame of a shard's run of broadcasts.
+    private var heldCount = 0
     private(set) var overflowed = false
 
     /// The held frames minus membership events the snapshot already reflects.
@@ -32,10 +34,11 @@ final class PendingOutbound: Outbound {
     }
 
     func write(_ frame: OutboundFrame) {
-        guard self.frames.count < Self.capacity else {
+        guard self.heldCount + frame.frameCount <= Self.capacity else {
             self.overflowed = true
             return
         }
+        self.heldCount += frame.frameCount
         self.frames.append(frame)
     }
 
