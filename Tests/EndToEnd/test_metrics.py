@@ -108,6 +108,35 @@ def test_parser_reads_the_exposition_and_every_series_is_a_number(metrics_server
     assert s.value("switchboard_draining") == 0
 
 
+def test_a_batch_to_one_channel_counts_every_event_to_every_socket(metrics_server):
+    """The server writes a batch's events to each socket as one buffer; the counters
+    still count one message, and its payload bytes, per event per socket."""
+    srv = metrics_server
+    sdk = make_sdk(srv, "1")
+    channel = unique("metrics-batch-")
+    clients = [PusherWS.connect(srv) for _ in range(3)]
+    try:
+        for client in clients:
+            client.subscribe_ok(channel)
+        before = scrape(srv)
+        batch = [{"channel": channel, "name": "tick", "data": json.dumps({"i": i})} for i in range(10)]
+        assert sdk.trigger_batch(batch) == {}
+        payload_bytes = 0
+        for client in clients:
+            for i in range(10):
+                ev = client.expect("tick", channel=channel)
+                assert ev["data"] == {"i": i}
+                payload_bytes += len(ev.raw.encode())
+        after = scrape(srv)
+    finally:
+        for client in clients:
+            client.close()
+    assert (after.value("switchboard_messages_out_total", app="1")
+            - before.value("switchboard_messages_out_total", app="1")) == 30
+    assert (after.value("switchboard_bytes_out_total", app="1")
+            - before.value("switchboard_bytes_out_total", app="1")) == payload_bytes
+
+
 def test_scrape_counts_exactly_what_a_scripted_scenario_did(metrics_server):
     srv = metrics_server
     sdk = make_sdk(srv, "1")
