@@ -21,6 +21,11 @@ final class HTTPAPIHandler: ChannelInboundHandler {
     private var started = NIODeadline.now()
 
     private var taskExecutor: EventLoopTaskExecutor?
+    /// The connection's metric handles, made at their first use: building one looks it
+    /// up in the registry under a lock, which a keep-alive publisher would otherwise pay
+    /// twice per request.
+    private var requestCounters: [APIRoute: [UInt: Counter]] = [:]
+    private var durationTimers: [APIRoute: CoreMetrics.Timer] = [:]
 
     init(api: HTTPAPI, maximumBodyBytes: Int) {
         self.api = api
@@ -105,13 +110,27 @@ final class HTTPAPIHandler: ChannelInboundHandler {
 extension HTTPAPIHandler {
     /// `switchboard_http_requests_total{route,status}` and the latency histogram.
     private func recordMetrics(_ response: APIResponse) {
-        let route = response.route.rawValue
-        Counter(
-            label: "switchboard_http_requests_total",
-            dimensions: [("route", route), ("status", String(response.status.code))]
-        ).increment()
-        CoreMetrics.Timer(label: "switchboard_http_request_duration_seconds", dimensions: [("route", route)])
-            .recordNanoseconds((NIODeadline.now() - self.started).nanoseconds)
+        let route = response.route
+        let status = response.status.code
+        let requests: Counter
+        if let counter = self.requestCounters[route]?[status] {
+            requests = counter
+        } else {
+            requests = Counter(
+                label: "switchboard_http_requests_total",
+                dimensions: [("route", route.rawValue), ("status", String(status))]
+            )
+            self.requestCounters[route, default: [:]][status] = requests
+        }
+        requests.increment()
+        let duration: CoreMetrics.Timer
+        if let timer = self.durationTimers[route] {
+            duration = timer
+        } else {
+            duration = CoreMetrics.Timer(label: "switchboard_http_request_duration_seconds", dimensions: [("route", route.rawValue)])
+            self.durationTimers[route] = duration
+        }
+        duration.recordNanoseconds((NIODeadline.now() - self.started).nanoseconds)
     }
 }
 
