@@ -77,13 +77,14 @@ struct HTTPAPI: Sendable {
             return try await self.users(app: app, channel: segments[3])
         default:
             if segments.count == 2, segments.first == "app" {
-                if self.broker.isDraining {
+                switch UpgradeRefusal(appKey: segments[1], origin: request.origin, broker: self.broker) {
+                case .draining:
                     throw APIError(status: .serviceUnavailable, message: "This node is draining; connect to another")
-                }
-                if let app = self.broker.apps.app(key: segments[1]), !app.allowsOrigin(request.origin) {
+                case .originNotAllowed:
                     throw .forbidden("Origin \(request.origin ?? "") is not allowed for this app")
+                case nil:
+                    throw .badRequest("WebSocket endpoint: connect with a WebSocket upgrade request")
                 }
-                throw .badRequest("WebSocket endpoint: connect with a WebSocket upgrade request")
             }
             throw .notFound("No such endpoint: \(request.method) \(request.target.rawPath)")
         }

@@ -84,19 +84,17 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         self.upgrade(request, path: path, leftOver: bytes, context: context)
     }
 
-    /// The checks NIO's upgrader made before answering `101`; a refusal is answered by the
-    /// HTTP API, which makes the same checks and names the reason.
+    /// A refusal is answered by the HTTP API, which names the reason.
     private func accepts(_ request: WebSocketUpgradeRequest, path: PusherPath) -> Bool {
-        guard !self.broker.isDraining else { return false }
-        guard let app = self.broker.apps.app(key: path.appKey) else {
-            // Unknown keys are refused after the upgrade, with the close code pusher-js reads.
+        switch UpgradeRefusal(appKey: path.appKey, origin: request.origin, broker: self.broker) {
+        case nil:
             return true
-        }
-        guard app.allowsOrigin(request.origin) else {
+        case .draining:
+            return false
+        case .originNotAllowed(let app):
             app.metrics.refused(.origin)
             return false
         }
-        return true
     }
 
     /// Answers `101` and leaves the socket to a ``PusherSocketHandler``. The response is
