@@ -41,7 +41,10 @@ struct HTTPAPITests {
     }
 
     func handle(_ request: APIRequest, harness: ServerHarness) async -> APIResponse {
-        await HTTPAPI(broker: harness.broker, now: { Double(Self.now) }).handle(request)
+        switch HTTPAPI(broker: harness.broker, now: { Double(Self.now) }).answer(request) {
+        case .now(let response): response
+        case .later(let work): await work()
+        }
     }
 
     @Test("a signed trigger is answered 200 {}")
@@ -53,6 +56,40 @@ struct HTTPAPITests {
         )
         #expect(response.status == .ok)
         #expect(response.json == .object([]))
+        await harness.shutdown()
+    }
+
+    @Test("publishes, health checks and refusals are answered at once; queries become tasks")
+    func answersWithoutAwaitingWhenItCan() async throws {
+        let harness = try await ServerHarness()
+        let api = HTTPAPI(broker: harness.broker, now: { Double(Self.now) })
+        let batch = #"{"batch":[{"name":"e","data":"d","channel":"news"}]}"#
+        let immediate: [(APIRequest, HTTPResponseStatus)] = [
+            (Self.request(.POST, "/apps/1/events", body: Self.event(channels: ["news"])), .ok),
+            (Self.request(.POST, "/apps/1/batch_events", body: batch), .ok),
+            (Self.request(.GET, "/live"), .ok),
+            (Self.request(.POST, "/apps/1/events", body: Self.event(channels: ["news"]), tamper: { $0 + "0" }), .unauthorized),
+            (Self.request(.GET, "/apps/1/channels/news", query: ["info": "user_count"]), .badRequest),
+        ]
+        for (request, status) in immediate {
+            guard case .now(let response) = api.answer(request) else {
+                Issue.record("\(request.target.rawPath) was not answered at once")
+                continue
+            }
+            #expect(response.status == status)
+        }
+        let deferred = [
+            Self.request(.POST, "/apps/1/events", body: #"{"name":"e","data":"d","channels":["news"],"info":"subscription_count"}"#),
+            Self.request(.GET, "/apps/1/channels"),
+            Self.request(.GET, "/apps/1/channels/presence-room/users"),
+        ]
+        for request in deferred {
+            guard case .later(let work) = api.answer(request) else {
+                Issue.record("\(request.target.rawPath) was answered without asking the broker")
+                continue
+            }
+            #expect(await work().status == .ok)
+        }
         await harness.shutdown()
     }
 

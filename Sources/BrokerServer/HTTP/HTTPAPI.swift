@@ -30,51 +30,62 @@ struct HTTPAPI: Sendable {
         self.now = now
     }
 
-    func handle(_ request: APIRequest) async -> APIResponse {
-        var response: APIResponse
+    /// Answers `request`, at once unless something in it has to await.
+    func answer(_ request: APIRequest) -> APIAnswer {
+        let route = APIRoute(request.target.pathSegments)
+        let answer: APIAnswer
         do {
-            response = try await self.route(request)
+            answer = try self.route(request)
         } catch {
-            response = error.response
+            answer = .now(error.response)
         }
-        response.route = APIRoute(request.target.pathSegments)
-        return response
+        switch answer {
+        case .now(var response):
+            response.route = route
+            return .now(response)
+        case .later(let work):
+            return .later {
+                var response = await work()
+                response.route = route
+                return response
+            }
+        }
     }
 
-    private func route(_ request: APIRequest) async throws(APIError) -> APIResponse {
+    private func route(_ request: APIRequest) throws(APIError) -> APIAnswer {
         let segments = request.target.pathSegments
         switch (request.method, segments.count, segments.first) {
         case (.GET, 1, "live"):
-            return .ok(.object([("status", .string("live"))]))
+            return .now(.ok(.object([("status", .string("live"))])))
         case (.GET, 1, "ready"):
-            return try self.readiness()
+            return .now(try self.readiness())
         case (.GET, 1, "metrics") where self.metrics != nil:
-            return await self.metrics!.render(self.broker)
+            return .later { await self.metrics!.render(self.broker) }
         case (_, 5, "apps") where segments[2] == "users" && segments[4] == "terminate_connections",
             (_, 3, "users") where segments[2] == "terminate_connections":
             let app = try self.authenticate(request, appID: segments.count == 5 ? segments[1] : nil)
             try Self.require(.POST, request)
-            return self.terminate(app: app, userID: segments[segments.count - 2])
+            return .now(self.terminate(app: app, userID: segments[segments.count - 2]))
         case (_, 3, "apps") where segments[2] == "events":
             let app = try self.authenticate(request, appID: segments[1])
             try Self.require(.POST, request)
-            return try await self.trigger(app: app, body: request.body)
+            return try self.trigger(app: app, body: request.body)
         case (_, 3, "apps") where segments[2] == "batch_events":
             let app = try self.authenticate(request, appID: segments[1])
             try Self.require(.POST, request)
-            return try await self.triggerBatch(app: app, body: request.body)
+            return try self.triggerBatch(app: app, body: request.body)
         case (_, 3, "apps") where segments[2] == "channels":
             let app = try self.authenticate(request, appID: segments[1])
             try Self.require(.GET, request)
-            return try await self.channels(app: app, target: request.target)
+            return try self.channels(app: app, target: request.target)
         case (_, 4, "apps") where segments[2] == "channels":
             let app = try self.authenticate(request, appID: segments[1])
             try Self.require(.GET, request)
-            return try await self.channel(app: app, name: segments[3], target: request.target)
+            return try self.channel(app: app, name: segments[3], target: request.target)
         case (_, 5, "apps") where segments[2] == "channels" && segments[4] == "users":
             let app = try self.authenticate(request, appID: segments[1])
             try Self.require(.GET, request)
-            return try await self.users(app: app, channel: segments[3])
+            return try self.users(app: app, channel: segments[3])
         default:
             if segments.count == 2, segments.first == "app" {
                 switch UpgradeRefusal(appKey: segments[1], origin: request.origin, broker: self.broker) {
@@ -155,7 +166,7 @@ struct HTTPAPI: Sendable {
         )
     }
 
-    private func trigger(app: App, body: [UInt8]) async throws(APIError) -> APIResponse {
+    private func trigger(app: App, body: [UInt8]) throws(APIError) -> APIAnswer {
         let json = try Self.parseJSON(body)
         let request: TriggerRequest
         do {
@@ -164,11 +175,11 @@ struct HTTPAPI: Sendable {
             throw Self.refusal(error, app: app)
         }
         try self.publish(request, app: app)
-        guard !request.info.isEmpty else { return .ok() }
-        return .ok(.object([("channels", try await self.info(request, app: app))]))
+        guard !request.info.isEmpty else { return .now(.ok()) }
+        return .later { .ok(.object([("channels", await self.info(request, app: app))])) }
     }
 
-    private func triggerBatch(app: App, body: [UInt8]) async throws(APIError) -> APIResponse {
+    private func triggerBatch(app: App, body: [UInt8]) throws(APIError) -> APIAnswer {
         let json = try Self.parseJSON(body)
         let batch: BatchTriggerRequest
         do {
@@ -181,18 +192,19 @@ struct HTTPAPI: Sendable {
         for request in batch.events {
             try self.publish(request, app: app)
         }
-        guard batch.events.contains(where: { !$0.info.isEmpty }) else { return .ok() }
-        var results: [JSONValue] = []
-        for request in batch.events {
-            let info = try await self.info(request, app: app)
-            // A batch entry names one channel; its info is that channel's attributes.
-            if case .object(let channels) = info, let first = channels.first {
-                results.append(first.value)
-            } else {
-                results.append(.object([]))
+        guard batch.events.contains(where: { !$0.info.isEmpty }) else { return .now(.ok()) }
+        return .later {
+            var results: [JSONValue] = []
+            for request in batch.events {
+                // A batch entry names one channel; its info is that channel's attributes.
+                if case .object(let channels) = await self.info(request, app: app), let first = channels.first {
+                    results.append(first.value)
+                } else {
+                    results.append(.object([]))
+                }
             }
+            return .ok(.object([("batch", .array(results))]))
         }
-        return .ok(.object([("batch", .array(results))]))
     }
 
     private func publish(_ request: TriggerRequest, app: App) throws(APIError) {
@@ -207,7 +219,7 @@ struct HTTPAPI: Sendable {
         }
     }
 
-    private func info(_ request: TriggerRequest, app: App) async throws(APIError) -> JSONValue {
+    private func info(_ request: TriggerRequest, app: App) async -> JSONValue {
         var channels: [(key: String, value: JSONValue)] = []
         for channel in request.channels {
             channels.append((channel.name, await self.attributes(app: app, channel: channel, info: request.info)))
@@ -217,59 +229,65 @@ struct HTTPAPI: Sendable {
 
     // MARK: - Queries
 
-    private func channels(app: App, target: RequestTarget) async throws(APIError) -> APIResponse {
+    private func channels(app: App, target: RequestTarget) throws(APIError) -> APIAnswer {
         let prefix = target.queryValue("filter_by_prefix")
         let info = Self.infoAttributes(target)
         if info.contains("user_count"), !(prefix?.hasPrefix("presence-") ?? false) {
             throw .badRequest("info=user_count requires filter_by_prefix=presence-")
         }
-        let occupied = await self.broker.occupiedChannels(app: app, prefix: prefix)
-        var channels: [(key: String, value: JSONValue)] = []
-        for name in occupied.keys.sorted() {
-            var attributes: [(key: String, value: JSONValue)] = []
-            if info.contains("user_count") {
-                let count = await self.broker.backbone.members(app: app.id, channel: name).count
-                attributes.append(("user_count", .number(String(count))))
+        return .later {
+            let occupied = await self.broker.occupiedChannels(app: app, prefix: prefix)
+            var channels: [(key: String, value: JSONValue)] = []
+            for name in occupied.keys.sorted() {
+                var attributes: [(key: String, value: JSONValue)] = []
+                if info.contains("user_count") {
+                    let count = await self.broker.backbone.members(app: app.id, channel: name).count
+                    attributes.append(("user_count", .number(String(count))))
+                }
+                if info.contains("subscription_count") {
+                    attributes.append(("subscription_count", .number(String(occupied[name] ?? 0))))
+                }
+                channels.append((name, .object(attributes)))
             }
-            if info.contains("subscription_count") {
-                attributes.append(("subscription_count", .number(String(occupied[name] ?? 0))))
-            }
-            channels.append((name, .object(attributes)))
+            return .ok(.object([("channels", .object(channels))]))
         }
-        return .ok(.object([("channels", .object(channels))]))
     }
 
-    private func channel(app: App, name: String, target: RequestTarget) async throws(APIError) -> APIResponse {
+    private func channel(app: App, name: String, target: RequestTarget) throws(APIError) -> APIAnswer {
         let channel = try Self.channelName(name)
         let info = Self.infoAttributes(target)
         if info.contains("user_count"), channel.kind != .presence {
             throw .badRequest("info=user_count is only available for presence channels")
         }
-        let count = await self.broker.subscriptionCount(app: app, channel: channel.name)
-        guard case .object(var attributes) = await self.attributes(app: app, channel: channel, info: info) else {
-            return .ok()
+        return .later {
+            let count = await self.broker.subscriptionCount(app: app, channel: channel.name)
+            guard case .object(var attributes) = await self.attributes(app: app, channel: channel, info: info) else {
+                return .ok()
+            }
+            attributes.insert(("occupied", .bool(count > 0)), at: 0)
+            if info.contains("cache"), channel.isCache,
+                let cached = await self.broker.backbone.lastEvent(app: app.id, channel: channel.name)
+            {
+                let event = try? JSONParser.parse(bytes: Array(cached.payload.readableBytesView))
+                attributes.append((
+                    "cache",
+                    .object([
+                        ("event", event?["event"] ?? .null), ("data", event?["data"] ?? .null),
+                        ("ttl", .number(String(cached.timeToLive.nanoseconds / 1_000_000_000))),
+                    ])
+                ))
+            }
+            return .ok(.object(attributes))
         }
-        attributes.insert(("occupied", .bool(count > 0)), at: 0)
-        if info.contains("cache"), channel.isCache,
-            let cached = await self.broker.backbone.lastEvent(app: app.id, channel: channel.name)
-        {
-            let event = try? JSONParser.parse(bytes: Array(cached.payload.readableBytesView))
-            attributes.append((
-                "cache",
-                .object([
-                    ("event", event?["event"] ?? .null), ("data", event?["data"] ?? .null),
-                    ("ttl", .number(String(cached.timeToLive.nanoseconds / 1_000_000_000))),
-                ])
-            ))
-        }
-        return .ok(.object(attributes))
     }
 
-    private func users(app: App, channel name: String) async throws(APIError) -> APIResponse {
+    private func users(app: App, channel name: String) throws(APIError) -> APIAnswer {
         let channel = try Self.channelName(name)
         guard channel.kind == .presence else { throw .badRequest("Users can only be listed for presence channels") }
-        let members = await self.broker.backbone.members(app: app.id, channel: channel.name)
-        return .ok(.object([("users", .array(members.map { .object([("id", .string($0.userID))]) }))]))
+        return .later {
+            let members = await self.broker.backbone.members(app: app.id, channel: channel.name)
+            return .ok(.object([("users", .array(members.map { .object([("id", .string($0.userID))]) }))]))
+        }
     }
 
     /// `subscription_count` and `user_count` of one channel, as requested by `info`.

@@ -71,12 +71,15 @@ final class HTTPAPIHandler: ChannelInboundHandler {
                 origin: head.headers.first(name: "origin")
             )
             self.body = []
-            let api = self.api
-            let promise = context.eventLoop.makePromise(of: APIResponse.self)
-            let executor = self.executor(for: context.eventLoop)
-            Task(executorPreference: executor) { promise.succeed(await api.handle(request)) }
-            promise.futureResult.assumeIsolated().whenSuccess { response in
+            switch self.api.answer(request) {
+            case .now(let response):
                 self.respond(response, to: head, context: context)
+            case .later(let work):
+                let promise = context.eventLoop.makePromise(of: APIResponse.self)
+                Task(executorPreference: self.executor(for: context.eventLoop)) { promise.succeed(await work()) }
+                promise.futureResult.assumeIsolated().whenSuccess { response in
+                    self.respond(response, to: head, context: context)
+                }
             }
         }
     }
