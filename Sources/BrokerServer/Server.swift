@@ -82,7 +82,9 @@ public struct Server: Service {
         return try await ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // ServerBootstrap sets TCP_NODELAY on the listener, and Linux gives accepted
+            // sockets the listener's options: setting it again would be a system call per
+            // connection.
             // NIO keeps a socket's receive buffers for reuse, one per read allowed per
             // wake-up (four by default, 2 KiB each): on an idle WebSocket that was most of
             // its memory. One read per wake-up and a 256-byte first buffer keep one small

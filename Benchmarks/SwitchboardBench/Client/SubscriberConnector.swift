@@ -48,7 +48,6 @@ struct SubscriberConnector: Sendable {
         let path = Session.upgradePath(appKey: self.appKey)
         let maximumFrameBytes = self.maximumFrameBytes
         var bootstrap = ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(Self.handshakeTimeout)
         if isSlow {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 4096)

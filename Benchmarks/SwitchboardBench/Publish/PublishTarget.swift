@@ -13,7 +13,6 @@ enum PublishTarget: Sendable {
     func connect(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
         let target = self
         let bootstrap = ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     switch target {
