@@ -31,6 +31,18 @@ def upgrade_head(srv, lines: list[str] | None = None, key: str | None = None) ->
     return (head + "".join(f"{line}\r\n" for line in headers) + "\r\n").encode(), key
 
 
+def read_response(ws: RawWS) -> tuple[str, bytes]:
+    """One HTTP response: its head and the body its Content-Length announces."""
+    head = ws.read_response_head()
+    length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                   if line.lower().startswith("content-length:")), 0)
+    deadline = time.monotonic() + 5
+    while len(ws.buf) < length:
+        ws._fill(deadline)
+    body, ws.buf = ws.buf[:length], ws.buf[length:]
+    return head, body
+
+
 def expected_accept(key: str) -> str:
     return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
 
@@ -103,15 +115,10 @@ def test_malformed_upgrade_is_answered_400_and_server_keeps_serving(server, line
     head, _ = upgrade_head(server, lines)
     ws = RawWS.send_head(server, head)
     try:
-        response = ws.read_response_head()
+        response, body = read_response(ws)
         assert response.startswith("HTTP/1.1 400 "), f"{reason}: {response}"
-        length = next((int(line.split(":", 1)[1]) for line in response.split("\r\n")
-                       if line.lower().startswith("content-length:")), 0)
-        deadline = time.monotonic() + 5
-        while len(ws.buf) < length:
-            ws._fill(deadline)
         if has_json:
-            assert json.loads(ws.buf[:length])["error"], f"{reason}: {ws.buf!r}"
+            assert json.loads(body)["error"], f"{reason}: {body!r}"
         else:
             assert "connection: close" in response.lower(), f"{reason}: {response}"
     finally:
@@ -133,14 +140,61 @@ def test_requests_pipelined_behind_a_non_upgrade_are_each_answered(server):
     ).encode())
     try:
         for expected in ("400", "404"):
-            head = ws.read_response_head()
+            head, body = read_response(ws)
             assert head.split(" ")[1] == expected, head
-            length = next(int(line.split(":", 1)[1]) for line in head.split("\r\n")
-                          if line.lower().startswith("content-length:"))
-            deadline = time.monotonic() + 5
-            while len(ws.buf) < length:
-                ws._fill(deadline)
-            body, ws.buf = ws.buf[:length], ws.buf[length:]
             assert json.loads(body)["error"]
+    finally:
+        ws.close()
+
+
+LIVE = b"GET /live HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_upgrade_on_a_kept_alive_api_connection_is_upgraded(server):
+    """What nginx does with `keepalive` upstreams: a WebSocket handshake sent over a
+    connection that already carried API requests. The socket then works both ways."""
+    ws = RawWS.send_head(server, LIVE)
+    try:
+        for _ in range(2):
+            head, body = read_response(ws)
+            assert head.startswith("HTTP/1.1 200 ") and json.loads(body) == {"status": "live"}, head
+            assert "connection: close" not in head.lower(), head
+            if _ == 0:
+                ws.sock.sendall(LIVE)
+        upgrade, key = upgrade_head(server)
+        ws.sock.sendall(upgrade)
+        assert_switched(ws, key)
+        ws.send_text(json.dumps({"event": "pusher:subscribe", "data": {"channel": "kept-alive"}}))
+        assert ws.recv_json()["event"] == "pusher_internal:subscription_succeeded"
+        ws.send_text(json.dumps({"event": "pusher:ping", "data": {}}))
+        assert ws.recv_json()["event"] == "pusher:pong"
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("lines, status", [
+    # A malformed handshake: refused by the API as on a fresh connection.
+    (["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: a2V5a2V5a2V5a2V5a2V5aw==",
+      "Sec-WebSocket-Version: 8"], "400"),
+    # Another protocol: the request is served, the upgrade ignored (RFC 9110 §7.8).
+    (["Upgrade: h2c", "Connection: Upgrade, HTTP2-Settings", "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA"], "200"),
+])
+def test_refused_upgrade_on_a_kept_alive_api_connection_is_answered_and_closed(server, lines, status):
+    """After a request that asks to upgrade, HTTP parsing stops; when the upgrade is
+    not made, the answer says `Connection: close` and the server closes."""
+    ws = RawWS.send_head(server, LIVE)
+    try:
+        head, _ = read_response(ws)
+        assert head.startswith("HTTP/1.1 200 "), head
+        target = "/live" if status == "200" else f"/app/app-key?{WS_QUERY}"
+        request = f"GET {target} HTTP/1.1\r\nHost: x\r\n" + "".join(f"{line}\r\n" for line in lines) + "\r\n"
+        ws.sock.sendall(request.encode())
+        head, body = read_response(ws)
+        assert head.split(" ")[1] == status, head
+        assert "connection: close" in head.lower(), head
+        if status == "400":
+            assert json.loads(body)["error"]
+        with pytest.raises(EOFError):
+            ws._fill(time.monotonic() + 5)
     finally:
         ws.close()

@@ -9,12 +9,15 @@ import PusherProtocol
 /// discarded and the answer is 413, so a client cannot make the node buffer an
 /// arbitrarily large upload. `HTTPServerPipelineHandler` in front of it keeps one
 /// request in flight per connection, which keeps keep-alive responses in order.
-final class HTTPAPIHandler: ChannelInboundHandler {
+final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let api: HTTPAPI
     private let maximumBodyBytes: Int
+    /// Takes back a later request that asks to upgrade (``HTTPPipeline``).
+    private let upgradeRequested: (HTTPRequestHead) -> Void
+    private var isFirstRequest = true
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var bodyTooLarge = false
@@ -27,9 +30,10 @@ final class HTTPAPIHandler: ChannelInboundHandler {
     private var requestCounters: [APIRoute: [UInt: Counter]] = [:]
     private var durationTimers: [APIRoute: CoreMetrics.Timer] = [:]
 
-    init(api: HTTPAPI, maximumBodyBytes: Int) {
+    init(api: HTTPAPI, maximumBodyBytes: Int, upgradeRequested: @escaping (HTTPRequestHead) -> Void) {
         self.api = api
         self.maximumBodyBytes = maximumBodyBytes
+        self.upgradeRequested = upgradeRequested
     }
 
     /// One per connection, made at its first request: a WebSocket upgrade never needs it.
@@ -59,6 +63,15 @@ final class HTTPAPIHandler: ChannelInboundHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
+            defer { self.isFirstRequest = false }
+            if !self.isFirstRequest, head.headers.contains(name: "upgrade") {
+                // A proxy reusing a kept-alive upstream connection for a WebSocket handshake,
+                // as nginx does. Handed over once this read has unwound: the handover takes
+                // the handlers this read is passing through out of the pipeline.
+                let upgradeRequested = self.upgradeRequested
+                context.eventLoop.assumeIsolated().execute { upgradeRequested(head) }
+                return
+            }
             if self.bodyTooLarge {
                 let error = APIError.payloadTooLarge("Request body is larger than \(self.maximumBodyBytes) bytes")
                 var response = error.response
@@ -98,7 +111,9 @@ final class HTTPAPIHandler: ChannelInboundHandler {
         }
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        let keepAlive = request.isKeepAlive
+        // A request that asks to upgrade stops the decoder (what follows an upgrade is
+        // another protocol's bytes): answered instead, it leaves nothing more to read.
+        let keepAlive = request.isKeepAlive && !request.headers.contains(name: "upgrade")
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)

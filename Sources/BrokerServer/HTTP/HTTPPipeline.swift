@@ -13,13 +13,22 @@ struct HTTPPipeline: Sendable {
     let limits: Limits
 
     /// Adds the handlers at the end of `pipeline`.
-    /// - Parameter deadline: when the connection's first request must have arrived; the
-    ///   clock started when it opened, not when the HTTP handlers took over.
-    func install(in pipeline: ChannelPipeline.SynchronousOperations, firstRequestBy deadline: NIODeadline) throws {
+    /// - Parameters:
+    ///   - deadline: when the connection's first request must have arrived; the clock
+    ///     started when it opened, not when the HTTP handlers took over.
+    ///   - upgradeRequested: called, once the request has been read, with a later request
+    ///     that asks to upgrade: the connection's first request was already offered to
+    ///     the upgrade path, later ones go back to it.
+    /// - Returns: the handlers added, for removing them when the connection upgrades.
+    func install(
+        in pipeline: ChannelPipeline.SynchronousOperations,
+        firstRequestBy deadline: NIODeadline,
+        upgradeRequested: @escaping (HTTPRequestHead) -> Void
+    ) throws -> [any RemovableChannelHandler] {
         var headerLimits = NIOHTTPDecoderLimitConfiguration()
         headerLimits.maxHeaderFieldSize = self.limits.maxHTTPHeaderBytes
         headerLimits.maxHeaderListSize = self.limits.maxHTTPHeaderBytes
-        try pipeline.addHandlers([
+        let handlers: [any RemovableChannelHandler] = [
             HTTPResponseEncoder(),
             ByteToMessageHandler(
                 HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: headerLimits)
@@ -27,7 +36,11 @@ struct HTTPPipeline: Sendable {
             HTTPRequestDeadlineHandler(timeout: .seconds(Int64(self.limits.handshakeTimeoutSeconds)), firstDeadline: deadline),
             HTTPServerPipelineHandler(),
             HTTPServerProtocolErrorHandler(),
-            HTTPAPIHandler(api: self.api, maximumBodyBytes: self.limits.maxHTTPBodyBytes),
-        ])
+            HTTPAPIHandler(
+                api: self.api, maximumBodyBytes: self.limits.maxHTTPBodyBytes, upgradeRequested: upgradeRequested
+            ),
+        ]
+        try pipeline.addHandlers(handlers)
+        return handlers
     }
 }

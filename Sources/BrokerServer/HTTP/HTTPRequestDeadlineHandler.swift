@@ -7,7 +7,7 @@ import NIOHTTP1
 /// while a complete request is being answered. A deadline rather than an idle timer, so
 /// a client dribbling one header byte at a time (slowloris) is closed as surely as a
 /// silent one.
-final class HTTPRequestDeadlineHandler: ChannelDuplexHandler {
+final class HTTPRequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart

@@ -3,11 +3,15 @@ import BrokerCore
 import Crypto
 import Foundation
 import NIOCore
+import NIOHTTP1
 import WebSocketFraming
 
 /// The first handler of every connection: reads the first request head and either
 /// completes a WebSocket upgrade itself or hands the connection, with every byte read so
-/// far, to the HTTP API's pipeline (``HTTPPipeline``).
+/// far, to the HTTP API's pipeline (``HTTPPipeline``). It stays in front of that
+/// pipeline, passing bytes through, and takes the connection back when a later request
+/// on it asks to upgrade: proxies such as nginx send WebSocket handshakes over upstream
+/// connections kept alive from earlier API requests.
 ///
 /// Most connections a broker accepts are WebSockets, and NIO's upgrade path built an
 /// HTTP pipeline of seven handlers for each, parsed the head with llhttp, then removed
@@ -34,6 +38,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     private var timer: Scheduled<Void>?
     /// The bytes read so far, while the head is incomplete.
     private var received: ByteBuffer?
+    /// The HTTP API's handlers while the connection serves the API; bytes pass through.
+    private var httpHandlers: [any RemovableChannelHandler] = []
     private var boundary = HTTPHeadBoundary()
 
     private static let acceptGUID = Array("258EAFA5-E914-47DA-95CA-C5AB0DC85B11".utf8)
@@ -54,9 +60,15 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
+        // The API handler's take-back closure holds this handler: let the cycle go.
+        self.httpHandlers = []
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard self.httpHandlers.isEmpty else {
+            context.fireChannelRead(data)
+            return
+        }
         var bytes = self.unwrapInboundIn(data)
         if var received = self.received {
             self.received = nil
@@ -142,14 +154,46 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// Installs the HTTP API's handlers and replays what was read into them.
     private func handOver(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        self.timer?.cancel()
+        self.timer = nil
         do {
-            try self.http.install(in: context.pipeline.syncOperations, firstRequestBy: self.deadline)
+            self.httpHandlers = try self.http.install(in: context.pipeline.syncOperations, firstRequestBy: self.deadline) {
+                self.takeBack($0, context: context)
+            }
         } catch {
             context.close(promise: nil)
             return
         }
         context.fireChannelRead(self.wrapInboundOut(bytes))
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Reads `request`, a later request on an API connection that asks to upgrade, as if
+    /// it were the connection's first: the HTTP handlers leave and the request is
+    /// upgraded, or replayed into fresh ones to be answered.
+    ///
+    /// Bytes the client sent after the request are dropped with the decoder; RFC 6455
+    /// §4.1 has it wait for the handshake's answer before sending any.
+    private func takeBack(_ request: HTTPRequestHead, context: ChannelHandlerContext) {
+        let pipeline = context.pipeline.syncOperations
+        // The decoder leaves in a task of its own; the head is read once it has gone, or
+        // it would be passed to the decoder.
+        let removals = self.httpHandlers.reversed().map { handler in
+            let removed = context.eventLoop.makePromise(of: Void.self)
+            pipeline.removeHandler(handler, promise: removed)
+            return removed.futureResult
+        }
+        self.httpHandlers = []
+        EventLoopFuture.andAllComplete(removals, on: context.eventLoop).assumeIsolated().whenComplete { _ in
+            self.deadline = .now() + .seconds(Int64(self.http.limits.handshakeTimeoutSeconds))
+            self.boundary = HTTPHeadBoundary()
+            var head = context.channel.allocator.buffer(capacity: 512)
+            head.writeString("\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\r\n")
+            for (name, value) in request.headers {
+                head.writeString("\(name): \(value)\r\n")
+            }
+            head.writeString("\r\n")
+            self.channelRead(context: context, data: self.wrapInboundOut(head))
+        }
     }
 
     /// RFC 6455 §4.2.2: `Sec-WebSocket-Accept` is the Base64 SHA-1 of the key and the GUID.
