@@ -81,8 +81,9 @@ let package = Package(
         .target(
             name: "BrokerCore",
             dependencies: [
-                "PusherProtocol", "BrokerConfig", "Backbone",
+                "PusherProtocol", "BrokerConfig", "Backbone", "WebSocketFraming",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -71,19 +71,10 @@ final class WebSocketClientHandler: ChannelDuplexHandler {
         let frame = self.unwrapOutboundIn(data)
         let key = frame.maskKey ?? .random()
         var payload = frame.data
-        var buffer = context.channel.allocator.buffer(capacity: payload.readableBytes + 14)
-        buffer.writeInteger((frame.fin ? 0x80 : 0) | UInt8(webSocketOpcode: frame.opcode))
-        switch payload.readableBytes {
-        case 0..<126:
-            buffer.writeInteger(0x80 | UInt8(payload.readableBytes))
-        case 126...Int(UInt16.max):
-            buffer.writeInteger(UInt8(0x80 | 126))
-            buffer.writeInteger(UInt16(payload.readableBytes))
-        default:
-            buffer.writeInteger(UInt8(0x80 | 127))
-            buffer.writeInteger(UInt64(payload.readableBytes))
-        }
-        buffer.writeBytes(key)
+        var buffer = context.channel.allocator.buffer(capacity: payload.readableBytes + WebSocketFrameHeader.maximumLength)
+        WebSocketFrameHeader.write(
+            fin: frame.fin, opcode: frame.opcode, payloadLength: payload.readableBytes, maskingKey: key, into: &buffer
+        )
         payload.webSocketMask(key)
         buffer.writeBuffer(&payload)
         context.write(self.wrapOutboundOut(buffer), promise: promise)

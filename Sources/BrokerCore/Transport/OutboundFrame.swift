@@ -1,5 +1,7 @@
 public import NIOCore
 public import PusherProtocol
+import NIOWebSocket
+import WebSocketFraming
 
 /// A complete server-to-client WebSocket frame: header and payload in one buffer.
 ///
@@ -37,8 +39,8 @@ public struct OutboundFrame: Sendable {
 
     /// A text frame around JSON text encoded once for every subscriber.
     public init(text payload: ByteBuffer, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
-        var buffer = allocator.buffer(capacity: payload.readableBytes + Self.maximumHeaderLength)
-        Self.writeHeader(opcode: 0x1, length: payload.readableBytes, into: &buffer)
+        var buffer = allocator.buffer(capacity: payload.readableBytes + WebSocketFrameHeader.maximumLength)
+        WebSocketFrameHeader.write(opcode: .text, payloadLength: payload.readableBytes, into: &buffer)
         var payload = payload
         self.payloadByteCount = payload.readableBytes
         buffer.writeBuffer(&payload)
@@ -47,8 +49,8 @@ public struct OutboundFrame: Sendable {
 
     public init(event: ServerEvent, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         let payload = event.encoded
-        var buffer = allocator.buffer(capacity: payload.count + Self.maximumHeaderLength)
-        Self.writeHeader(opcode: 0x1, length: payload.count, into: &buffer)
+        var buffer = allocator.buffer(capacity: payload.count + WebSocketFrameHeader.maximumLength)
+        WebSocketFrameHeader.write(opcode: .text, payloadLength: payload.count, into: &buffer)
         buffer.writeBytes(payload)
         self.buffer = buffer
         self.payloadByteCount = payload.count
@@ -65,7 +67,7 @@ public struct OutboundFrame: Sendable {
             reasonBytes += utf8
         }
         var buffer = ByteBufferAllocator().buffer(capacity: 4 + reasonBytes.count)
-        Self.writeHeader(opcode: 0x8, length: 2 + reasonBytes.count, into: &buffer)
+        WebSocketFrameHeader.write(opcode: .connectionClose, payloadLength: 2 + reasonBytes.count, into: &buffer)
         buffer.writeInteger(code)
         buffer.writeBytes(reasonBytes)
         return OutboundFrame(buffer: buffer, payloadByteCount: 2 + reasonBytes.count)
@@ -76,7 +78,7 @@ public struct OutboundFrame: Sendable {
         var data = data
         let length = data.readableBytes
         var buffer = ByteBufferAllocator().buffer(capacity: 2 + length)
-        Self.writeHeader(opcode: 0xA, length: length, into: &buffer)
+        WebSocketFrameHeader.write(opcode: .pong, payloadLength: length, into: &buffer)
         buffer.writeBuffer(&data)
         return OutboundFrame(buffer: buffer, payloadByteCount: length)
     }
@@ -91,21 +93,5 @@ public struct OutboundFrame: Sendable {
     private init(buffer: ByteBuffer, payloadByteCount: Int) {
         self.buffer = buffer
         self.payloadByteCount = payloadByteCount
-    }
-
-    private static let maximumHeaderLength = 10
-
-    private static func writeHeader(opcode: UInt8, length: Int, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(0x80 | opcode)
-        switch length {
-        case 0..<126:
-            buffer.writeInteger(UInt8(length))
-        case 126...Int(UInt16.max):
-            buffer.writeInteger(UInt8(126))
-            buffer.writeInteger(UInt16(length))
-        default:
-            buffer.writeInteger(UInt8(127))
-            buffer.writeInteger(UInt64(length))
-        }
     }
 }

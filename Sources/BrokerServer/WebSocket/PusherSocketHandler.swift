@@ -170,9 +170,8 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
 
     func flush() {
         guard let context = self.context else { return }
-        if let frames = self.unflushed {
+        if let frames = self.unflushed.take() {
             // One trip down the pipeline for both, not one each.
-            self.unflushed = nil
             context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
         } else {
             context.flush()
@@ -238,7 +237,9 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     /// closed whether the frame went out or not.
     private func closeSocket(code: UInt16, reason: String) {
         guard !self.isClosing, let context = self.context else { return }
-        self.writeUnflushed(context: context)
+        if let frames = self.unflushed.take() {
+            context.write(self.wrapOutboundOut(frames), promise: nil)
+        }
         self.isClosing = true
         self.closeCode = code
         self.fragments = nil
@@ -254,12 +255,6 @@ final class PusherSocketHandler: ChannelInboundHandler, Outbound {
     }
 
     static let closeTimeout = TimeAmount.seconds(2)
-
-    private func writeUnflushed(context: ChannelHandlerContext) {
-        guard let frames = self.unflushed else { return }
-        self.unflushed = nil
-        context.write(self.wrapOutboundOut(frames), promise: nil)
-    }
 
     /// RFC 6455 §5.5.1: answer a close with the same status code, or 1000 when it had
     /// none. A code that may not be sent on the wire (§7.4.1: below 1000, 1004-1006, 1015,
