@@ -30,7 +30,8 @@ final class FlushQueue {
         self.eventLoop.execute { self.run() }
     }
 
-    private func run() {
+    /// Flushes every socket waiting for it now, ahead of the queued task.
+    func run() {
         self.isScheduled = false
         let batch = self.pending
         self.pending.removeAll(keepingCapacity: true)
