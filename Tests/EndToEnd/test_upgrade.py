@@ -198,3 +198,18 @@ def test_refused_upgrade_on_a_kept_alive_api_connection_is_answered_and_closed(s
             ws._fill(time.monotonic() + 5)
     finally:
         ws.close()
+
+
+def test_upgrade_header_without_connection_upgrade_is_an_ordinary_request(server):
+    """Only `Connection: upgrade` with `Upgrade` asks to switch (RFC 9110 §7.8): an
+    `Upgrade` header alone is answered like any request, and the connection stays open."""
+    ws = RawWS.send_head(server, LIVE)
+    try:
+        read_response(ws)
+        ws.sock.sendall(b"GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n" + LIVE)
+        for _ in range(2):
+            head, body = read_response(ws)
+            assert head.startswith("HTTP/1.1 200 ") and json.loads(body) == {"status": "live"}, head
+            assert "connection: close" not in head.lower(), head
+    finally:
+        ws.close()

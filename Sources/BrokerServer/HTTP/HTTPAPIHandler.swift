@@ -65,7 +65,7 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head = self.head else { return }
             self.head = nil
             defer { self.isFirstRequest = false }
-            if !self.isFirstRequest, head.headers.contains(name: "upgrade") {
+            if !self.isFirstRequest, head.asksToUpgrade {
                 // A proxy reusing a kept-alive upstream connection for a WebSocket handshake,
                 // as nginx does. Handed over once this read has unwound: the handover takes
                 // the handlers this read is passing through out of the pipeline.
@@ -116,7 +116,7 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         // A request that asks to upgrade stops the decoder (what follows an upgrade is
         // another protocol's bytes): answered instead, it leaves nothing more to read.
-        let keepAlive = request.isKeepAlive && !request.headers.contains(name: "upgrade")
+        let keepAlive = request.isKeepAlive && !request.asksToUpgrade
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
@@ -152,6 +152,16 @@ extension HTTPAPIHandler {
             self.durationTimers[route] = duration
         }
         duration.recordNanoseconds((NIODeadline.now() - self.started).nanoseconds)
+    }
+}
+
+extension HTTPRequestHead {
+    /// What the HTTP decoder (llhttp) takes for an upgrade, after which it parses nothing
+    /// more: `Connection: upgrade` with an `Upgrade` header, or `CONNECT`.
+    fileprivate var asksToUpgrade: Bool {
+        if self.method == .CONNECT { return true }
+        return self.headers.contains(name: "upgrade")
+            && self.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 }
 
