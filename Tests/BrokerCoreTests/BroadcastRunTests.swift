@@ -37,30 +37,6 @@ struct BroadcastRunTests {
         try await client.events().compactMap(\.eventName).filter { $0.hasPrefix(prefix) }
     }
 
-    @Test("flushDeliveries sends a publish's frames within the publishing task, not at its end")
-    func flushDeliveriesSendsAtOnce() async throws {
-        let harness = try await BrokerHarness()
-        let client = try await harness.connect()
-        try await client.subscribe("news")
-        let (broker, app, outbound, loop) = (harness.broker, harness.app, client.outbound, harness.loop)
-        let channel = try ChannelName(validating: "news")
-        let (writes, flushes) = try await loop.executeInContext {
-            let (writes, flushes) = (outbound.writeCount, outbound.flushCount)
-            for name in ["e0", "e1"] {
-                let event = ServerEvent(event: name, channel: "news", data: .string(name))
-                broker.publish(app: app, channel: channel, event: event, excluding: nil)
-            }
-            #expect(outbound.writeCount == writes, "a run waits for the end of the task")
-            broker.flushDeliveries(on: loop)
-            return (outbound.writeCount - writes, outbound.flushCount - flushes)
-        }
-        #expect(writes == 1)
-        #expect(flushes == 1)
-        try await harness.settle()
-        #expect(try await Self.names(client) == ["e0", "e1"], "and nothing is sent twice")
-        await harness.shutdown()
-    }
-
     @Test("ten events to one channel reach each subscriber in one write, in order, sharing one buffer")
     func oneWritePerRun() async throws {
         let harness = try await BrokerHarness()

@@ -98,13 +98,6 @@ public actor Broker: BackboneReceiver {
         )
     }
 
-    /// Sends what publishing has queued on `eventLoop`'s shard without waiting for the end
-    /// of the loop's task; a caller that answers a publisher does this first, so the
-    /// subscribers' frames leave before the answer.
-    public nonisolated func flushDeliveries(on eventLoop: any EventLoop) {
-        self.shard(for: eventLoop).assumeIsolated { $0.flushDeliveries() }
-    }
-
     /// Closes every socket of a user, cluster-wide, with 4009.
     public nonisolated func terminate(app: App, userID: String) {
         self.backbone.terminateUser(app: app.id, userID: userID)

@@ -149,13 +149,6 @@ public actor Shard {
         }
     }
 
-    /// Writes and flushes now what this shard's loop would send at the end of its task:
-    /// the gathered broadcasts and every socket's pending frames.
-    func flushDeliveries() {
-        self.writeRun()
-        self.flushes.run()
-    }
-
     /// Writes the gathered broadcasts to their room's sockets, if there are any.
     func writeRun() {
         guard let run = self.run else { return }

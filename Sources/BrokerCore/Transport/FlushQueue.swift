@@ -30,8 +30,7 @@ final class FlushQueue {
         self.eventLoop.execute { self.run() }
     }
 
-    /// Flushes every socket waiting for it now, ahead of the queued task.
-    func run() {
+    private func run() {
         self.isScheduled = false
         let batch = self.pending
         self.pending.removeAll(keepingCapacity: true)

@@ -1,4 +1,3 @@
-import BrokerCore
 import CoreMetrics
 import NIOCore
 import NIOHTTP1
@@ -87,8 +86,6 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.body = []
             switch self.api.answer(request) {
             case .now(let response):
-                // An event's subscribers get it before its publisher gets the answer.
-                self.api.broker.flushDeliveries(on: context.eventLoop)
                 self.respond(response, to: head, context: context)
             case .later(let work):
                 let promise = context.eventLoop.makePromise(of: APIResponse.self)
