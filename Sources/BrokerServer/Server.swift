@@ -85,17 +85,19 @@ public struct Server: Service {
             // ServerBootstrap sets TCP_NODELAY on the listener, and Linux gives accepted
             // sockets the listener's options: setting it again would be a system call per
             // connection.
-            // NIO keeps a socket's receive buffers for reuse, one per read allowed per
-            // wake-up (four by default, 2 KiB each): on an idle WebSocket that was most of
-            // its memory. One read per wake-up and a 256-byte first buffer keep one small
-            // buffer; reads of bigger messages grow the allocator and use transient buffers.
-            .childChannelOption(.maxMessagesPerRead, value: 1)
-            .childChannelOption(
-                .recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
-            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // NIO keeps a socket's receive buffers for reuse, one per read allowed
+                    // per wake-up (four by default, 2 KiB each): on an idle WebSocket that
+                    // was most of its memory. One read per wake-up and a 256-byte first
+                    // buffer keep one small buffer; reads of bigger messages grow the
+                    // allocator and use transient buffers. Set here rather than as child
+                    // channel options, which NIO applies through a chain of futures.
+                    try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 1)
+                    try channel.syncOptions?.setOption(
+                        .recvAllocator,
+                        value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536)
+                    )
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
