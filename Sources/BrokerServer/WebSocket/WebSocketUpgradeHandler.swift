@@ -184,6 +184,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         }
         self.httpHandlers = []
         EventLoopFuture.andAllComplete(removals, on: context.eventLoop).assumeIsolated().whenComplete { _ in
+            guard context.channel.isActive else { return }
             self.deadline = .now() + .seconds(Int64(self.http.limits.handshakeTimeoutSeconds))
             self.boundary = HTTPHeadBoundary()
             var head = context.channel.allocator.buffer(capacity: 512)
