@@ -52,7 +52,9 @@ public struct RequestSignature: Sendable {
     }
 
     public static func md5(of body: some Collection<UInt8>) -> String {
-        Hex.encode(Insecure.MD5.hash(data: Array(body)))
+        // Hashed in place when the body is contiguous, as the server's always is.
+        let digest = body.withContiguousStorageIfAvailable { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
+        return Hex.encode(digest ?? Insecure.MD5.hash(data: Array(body)))
     }
 
     private static func stringToSign(_ method: String, _ path: String, _ parameters: [String: String]) -> String {
