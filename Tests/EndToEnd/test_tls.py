@@ -26,9 +26,8 @@ from pusher.requests import RequestsBackend
 from websockets.sync.client import connect as ws_connect
 
 import pusher
-from helpers import ENCRYPTION_MASTER_KEY_B64, PusherWS, unique, wait_until
-
-WS_QUERY = "protocol=7&client=js&version=8.4.0&flash=false"
+from helpers import ENCRYPTION_MASTER_KEY_B64, WS_QUERY, PusherWS, RawWS, unique, wait_until
+from test_upgrade import LIVE, assert_switched, read_response, upgrade_head
 
 
 def make_self_signed(directory, common_name="switchboard-e2e"):
@@ -143,6 +142,27 @@ def test_client_without_the_certificate_fails_verification(tls_server):
 
 # ---------------------------------------------------------------------------
 # Certificate reload on SIGHUP
+
+
+def test_wss_handshake_on_a_kept_alive_https_connection_is_upgraded(tls_server):
+    """An API request, then a WebSocket handshake, on one TLS connection: the upgrade
+    path takes the connection back from the HTTP handlers behind the TLS handler."""
+    srv, cert_file = tls_server
+    sock = client_context(cert_file).wrap_socket(socket.create_connection((srv.host, srv.port), timeout=5),
+                                                 server_hostname=srv.host)
+    ws = RawWS(sock)
+    try:
+        sock.sendall(LIVE)
+        head, body = read_response(ws)
+        assert head.startswith("HTTP/1.1 200 ") and b'"live"' in body, head
+        upgrade, key = upgrade_head(srv)
+        sock.sendall(upgrade)
+        assert_switched(ws, key)
+        channel = unique("tls-kept-alive-")
+        ws.send_text(f'{{"event":"pusher:subscribe","data":{{"channel":"{channel}"}}}}')
+        assert ws.recv_json()["event"] == "pusher_internal:subscription_succeeded"
+    finally:
+        ws.close()
 
 
 def served_certificate(srv) -> x509.Certificate:
