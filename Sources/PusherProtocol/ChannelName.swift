@@ -57,18 +57,20 @@ public struct ChannelName: Sendable, Hashable, CustomStringConvertible {
         guard name.utf8.count <= Self.maximumLength else { throw ChannelNameError.tooLong(name.utf8.count) }
         guard name.utf8.allSatisfy(Self.isAllowed) else { throw ChannelNameError.invalid(name) }
 
-        let kinds: [(prefix: String, kind: Kind, cache: Bool)] = [
-            ("private-encrypted-cache-", .privateEncrypted, true),
-            ("private-encrypted-", .privateEncrypted, false),
-            ("private-cache-", .private, true),
-            ("private-", .private, false),
-            ("presence-cache-", .presence, true),
-            ("presence-", .presence, false),
-            ("cache-", .public, true),
-        ]
-        let match = kinds.first { name.hasPrefix($0.prefix) }
+        let match = Self.prefixes.first { name.hasPrefix($0.prefix) }
         self.init(name: name, kind: match?.kind ?? .public, isCache: match?.cache ?? false)
     }
+
+    /// Longest first, so `private-encrypted-cache-` is not taken for `private-`.
+    private static let prefixes: [(prefix: String, kind: Kind, cache: Bool)] = [
+        ("private-encrypted-cache-", .privateEncrypted, true),
+        ("private-encrypted-", .privateEncrypted, false),
+        ("private-cache-", .private, true),
+        ("private-", .private, false),
+        ("presence-cache-", .presence, true),
+        ("presence-", .presence, false),
+        ("cache-", .public, true),
+    ]
 
     /// The internal channel of one user, for send-to-user.
     public static func user(_ id: String) -> ChannelName {

@@ -31,27 +31,19 @@ public struct TriggerRequest: Sendable, Equatable {
         guard let text = data.stringValue else { throw .dataNotAString }
         guard text.utf8.count <= limits.maximumDataBytes else { throw .dataTooLarge(maximum: limits.maximumDataBytes) }
 
-        let names: [String]
+        let channels: [ChannelName]
         switch (json["channel"], json["channels"]) {
-        case (.string(let channel)?, nil):
-            names = [channel]
+        case (.string(let name)?, nil):
+            channels = [try Self.channel(name)]
         case (nil, .array(let list)?):
-            names = try list.map { value throws(TriggerRequestError) in
+            guard !list.isEmpty else { throw .invalidChannels }
+            guard list.count <= limits.maximumChannels else { throw .tooManyChannels(maximum: limits.maximumChannels) }
+            channels = try list.map { value throws(TriggerRequestError) in
                 guard let name = value.stringValue else { throw .invalidChannels }
-                return name
+                return try Self.channel(name)
             }
         default:
             throw .invalidChannels
-        }
-        guard !names.isEmpty else { throw .invalidChannels }
-        guard names.count <= limits.maximumChannels else { throw .tooManyChannels(maximum: limits.maximumChannels) }
-        var channels: [ChannelName] = []
-        for name in names {
-            do {
-                channels.append(try ChannelName(validating: name))
-            } catch {
-                throw .invalidChannelName(name, error)
-            }
         }
 
         var excluded: SocketID?
@@ -69,6 +61,14 @@ public struct TriggerRequest: Sendable, Equatable {
         self.channels = channels
         self.excludedSocket = excluded
         self.info = info
+    }
+
+    private static func channel(_ name: String) throws(TriggerRequestError) -> ChannelName {
+        do {
+            return try ChannelName(validating: name)
+        } catch {
+            throw .invalidChannelName(name, error)
+        }
     }
 }
 

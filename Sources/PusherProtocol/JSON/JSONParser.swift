@@ -50,6 +50,9 @@ public struct JSONParser {
             self.index += 1
             return .object(members)
         }
+        // Pusher's objects (an event, a member, a batch entry) have up to four members:
+        // one allocation instead of three as the array grows.
+        members.reserveCapacity(4)
         while true {
             self.skipWhitespace()
             guard self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string key") }
@@ -89,50 +92,77 @@ public struct JSONParser {
         }
     }
 
-    /// Runs without escapes are copied whole: event data is JSON text inside a JSON
-    /// string, so it is mostly long runs between escaped quotes.
+    /// A first pass finds the closing quote and whether the string needs unescaping or
+    /// UTF-8 validation. Keys, event names and channel names are plain ASCII and become a
+    /// `String` straight from the bytes; event data is JSON text inside a JSON string, so
+    /// it is unescaped straight into the string's storage, which the escaped length bounds.
     private mutating func parseString() throws(JSONError) -> String {
         self.index += 1
-        var runStart = self.index
-        var unescaped: [UInt8]?
-        while true {
-            while let byte = self.peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
-                guard byte >= 0x20 else { throw self.error("control character in string") }
-                self.index += 1
+        let start = self.index
+        var hasEscapes = false
+        var isASCII = true
+        while let byte = self.peek(), byte != UInt8(ascii: "\"") {
+            if byte == UInt8(ascii: "\\") {
+                hasEscapes = true
+                self.index += 2
+                continue
             }
-            guard let byte = self.peek() else { throw self.error("unterminated string") }
-            let run = self.bytes[runStart..<self.index]
+            guard byte >= 0x20 else { throw self.error("control character in string") }
+            if byte >= 0x80 { isASCII = false }
             self.index += 1
-            if byte == UInt8(ascii: "\"") {
-                let string: String?
-                if var text = unescaped {
-                    text.append(contentsOf: run)
-                    string = String(validating: text, as: UTF8.self)
-                } else {
-                    string = String(validating: run, as: UTF8.self)
-                }
-                guard let string else { throw self.error("invalid UTF-8") }
-                return string
-            }
-            if unescaped == nil { unescaped = [] }
-            unescaped!.append(contentsOf: run)
-            try self.parseEscape(into: &unescaped!)
-            runStart = self.index
         }
+        guard self.index < self.bytes.count else { throw self.error("unterminated string") }
+        let end = self.index
+        self.index += 1
+        // Escapes are ASCII, so the raw text is valid UTF-8 exactly when its unescaped runs are.
+        if !isASCII, String(validating: self.bytes[start..<end], as: UTF8.self) == nil {
+            throw self.error("invalid UTF-8")
+        }
+        guard hasEscapes else { return String(decoding: self.bytes[start..<end], as: UTF8.self) }
+
+        self.index = start
+        var failure: JSONError?
+        let text = String(unsafeUninitializedCapacity: end - start) { buffer in
+            var count = 0
+            while self.index < end {
+                let byte = self.bytes[self.index]
+                self.index += 1
+                guard byte == UInt8(ascii: "\\") else {
+                    buffer[count] = byte
+                    count += 1
+                    continue
+                }
+                let scalar: Unicode.Scalar
+                do throws(JSONError) {
+                    scalar = try self.parseEscape()
+                } catch {
+                    failure = error
+                    return 0
+                }
+                UTF8.encode(scalar) { unit in
+                    buffer[count] = unit
+                    count += 1
+                }
+            }
+            return count
+        }
+        if let failure { throw failure }
+        self.index = end + 1
+        return text
     }
 
-    private mutating func parseEscape(into output: inout [UInt8]) throws(JSONError) {
+    private mutating func parseEscape() throws(JSONError) -> Unicode.Scalar {
         guard let byte = self.peek() else { throw self.error("unterminated escape") }
         self.index += 1
         switch byte {
-        case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
-        case UInt8(ascii: "/"): output.append(UInt8(ascii: "/"))
-        case UInt8(ascii: "b"): output.append(0x08)
-        case UInt8(ascii: "f"): output.append(0x0C)
-        case UInt8(ascii: "n"): output.append(0x0A)
-        case UInt8(ascii: "r"): output.append(0x0D)
-        case UInt8(ascii: "t"): output.append(0x09)
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
         case UInt8(ascii: "u"):
             var scalar = try self.parseHex4()
             if (0xD800...0xDBFF).contains(scalar) {
@@ -147,7 +177,7 @@ public struct JSONParser {
                 throw self.error("lone surrogate")
             }
             guard let unicode = Unicode.Scalar(scalar) else { throw self.error("invalid escape") }
-            output.append(contentsOf: String(Character(unicode)).utf8)
+            return unicode
         default:
             throw self.error("invalid escape")
         }

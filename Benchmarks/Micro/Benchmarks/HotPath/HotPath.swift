@@ -35,6 +35,22 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    /// A `batch_events` body as the server SDKs send it: ten events whose data is JSON
+    /// text inside a JSON string, so every quote in it arrives escaped.
+    let batchBody: [UInt8] = {
+        let data = #"{\"t\":123456789012,\"seq\":42,\"pad\":\""# + String(repeating: "x", count: 64) + #"\"}"#
+        let events = (0..<10).map { #"{"name":"bench","channel":"bench-\#($0)","data":""# + data + #""}"# }
+        return Array(#"{"batch":["#.utf8) + Array(events.joined(separator: ",").utf8) + Array("]}".utf8)
+    }()
+    let triggerLimits = TriggerRequest.Limits(maximumChannels: 100, maximumNameLength: 200, maximumDataBytes: 10_240)
+
+    Benchmark("JSON parse: batch_events of 10 events") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let json = try JSONParser.parse(bytes: batchBody)
+            blackHole(try BatchTriggerRequest(json: json, maximumEvents: 10, limits: triggerLimits))
+        }
+    }
+
     Benchmark("JSON serialize: client event data") { benchmark in
         let data = try ClientMessage(parsing: clientEvent).data ?? .null
         var output: [UInt8] = []
