@@ -53,6 +53,13 @@ public protocol Backbone: Sendable {
     /// Every member of a presence channel, in join order.
     func members(app: String, channel: String) async -> [PresenceMember]
 
+    /// This node's first subscriber joined `channel` (`hasSubscribers`), or its last one
+    /// left; called in the order the node saw them, only for apps with occupancy
+    /// webhooks. Returns at once. The backbone reports the channel becoming occupied or
+    /// vacated across the cluster through ``BackboneReceiver/channelOccupancyChanged(app:channel:isOccupied:)``,
+    /// once per cluster-wide change, whichever node saw it.
+    func nodeOccupancyChanged(app: String, channel: String, hasSubscribers: Bool)
+
     /// Subscriptions per occupied channel of `app` whose name starts with `prefix`,
     /// summed over every node that answers within the backbone's request timeout.
     func occupiedChannels(app: String, prefix: String?) async -> [String: Int]

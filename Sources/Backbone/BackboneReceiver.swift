@@ -6,6 +6,9 @@ public protocol BackboneReceiver: Sendable {
     func deliver(_ event: BackboneEvent)
     func terminateUser(app: String, userID: String)
 
+    /// `channel` gained its first subscriber anywhere in the cluster, or lost its last one.
+    func channelOccupancyChanged(app: String, channel: String, isOccupied: Bool)
+
     /// This node's own subscriptions per occupied channel, for cluster-wide queries.
     func localOccupancy(app: String, prefix: String?) async -> [String: Int]
 

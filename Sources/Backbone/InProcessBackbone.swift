@@ -38,6 +38,11 @@ public final class InProcessBackbone: Backbone {
 
     public func leave(app: String, channel: String) {}
 
+    /// The node is the cluster: its own change is the cluster's, reported at once.
+    public func nodeOccupancyChanged(app: String, channel: String, hasSubscribers: Bool) {
+        self.receiver.withLockedValue { $0 }?.channelOccupancyChanged(app: app, channel: channel, isOccupied: hasSubscribers)
+    }
+
     public func publish(_ event: BackboneEvent) {
         if event.isCached {
             let now = NIODeadline.now()

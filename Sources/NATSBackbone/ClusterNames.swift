@@ -6,6 +6,8 @@ enum ClusterNames {
     static let presenceBucket = "sb-presence"
     static let cacheBucket = "sb-cache"
     static let leaseBucket = "sb-nodes"
+    /// Which nodes have subscribers on each channel, for `channel_occupied` / `channel_vacated`.
+    static let occupancyBucket = "sb-occupancy"
     /// Cluster-wide occupancy queries; every node answers.
     static let querySubject = "sb.query"
     /// `terminate_connections`; every node closes the user's local sockets.

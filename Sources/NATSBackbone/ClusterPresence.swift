@@ -17,11 +17,8 @@ final class ClusterPresence: Sendable {
         _ app: String, _ channel: String, _ event: ServerEvent, _ excluding: SocketID?, _ revision: UInt64
     ) -> Void
 
-    /// Compare-and-set attempts before giving up on a channel under heavy churn.
-    private static let maximumAttempts = 32
-
     private let node: String
-    private let bucket: @Sendable () -> KeyValueBucket?
+    private let rosters: RecordStore<RosterRecord>
     private let announce: Announce
     private let logger: Logger
     /// This node's memberships: channel key, then socket id, then member.
@@ -31,7 +28,7 @@ final class ClusterPresence: Sendable {
 
     init(node: String, bucket: @escaping @Sendable () -> KeyValueBucket?, announce: @escaping Announce, logger: Logger) {
         self.node = node
-        self.bucket = bucket
+        self.rosters = RecordStore(bucket: bucket)
         self.announce = announce
         self.logger = logger
     }
@@ -42,10 +39,10 @@ final class ClusterPresence: Sendable {
         let record: RosterRecord
         let revision: UInt64
         do {
-            (record, revision) = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
+            (_, record, revision) = try self.rosters.update(key) { (record: inout RosterRecord) throws(PresenceError) in
                 isFirst = try record.add(socket: socket.description, node: self.node, member: member, maximumMembers: maximumMembers)
             }
-        } catch .roster(let error) {
+        } catch .refused(let error) {
             throw error
         } catch .unavailable {
             // The lost connection was logged once; each refused join is counted instead.
@@ -70,7 +67,7 @@ final class ClusterPresence: Sendable {
         var removed: PresenceMember?
         let revision: UInt64
         do {
-            (_, revision) = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
+            (_, _, revision) = try self.rosters.update(key) { (record: inout RosterRecord) in
                 removed = record.remove(socket: socket.description, node: self.node)
             }
         } catch {
@@ -91,7 +88,7 @@ final class ClusterPresence: Sendable {
     func members(app: String, channel: String) -> [PresenceMember] {
         let key = ClusterNames.channelKey(app: app, channel: channel)
         do {
-            return try self.read(key)?.record.members ?? []
+            return try self.rosters.read(key)?.record.members ?? []
         } catch {
             if case .unavailable = error { return [] }
             self.logger.warning("presence roster unreadable", metadata: ["channel": "\(channel)", "error": "\(error)"])
@@ -112,7 +109,7 @@ final class ClusterPresence: Sendable {
         if everything {
             keys.formUnion(self.local.withLockedValue { Set($0.keys) })
             do {
-                keys.formUnion(try self.bucket()?.keys() ?? [])
+                keys.formUnion(try self.rosters.bucket()?.keys() ?? [])
             } catch {
                 self.logger.warning("presence rosters not listed", metadata: ["error": "\(error)"])
             }
@@ -128,7 +125,7 @@ final class ClusterPresence: Sendable {
         var changes: (added: [PresenceMember], removed: [PresenceMember]) = ([], [])
         let revision: UInt64
         do {
-            (_, revision) = try self.update(key) { (record: inout RosterRecord) throws(PresenceError) in
+            (_, _, revision) = try self.rosters.update(key) { (record: inout RosterRecord) in
                 changes = record.reconcile(node: self.node, local: local, live: live)
             }
         } catch {
@@ -148,71 +145,6 @@ final class ClusterPresence: Sendable {
                 metadata: ["channel": "\(channel)", "removed": "\(changes.removed.count)", "added": "\(changes.added.count)"]
             )
         }
-    }
-
-    // MARK: - Compare-and-set
-
-    enum UpdateError: Error, CustomStringConvertible {
-        case roster(PresenceError)
-        case unavailable
-        case nats(NATSError)
-        case contended
-        case malformed
-
-        var description: String {
-            switch self {
-            case .roster(let error): "\(error)"
-            case .unavailable: "not connected to NATS"
-            case .nats(let error): error.description
-            case .contended: "too many concurrent changes"
-            case .malformed: "stored roster is not a roster"
-            }
-        }
-    }
-
-    private func read(_ key: String) throws(UpdateError) -> (record: RosterRecord, revision: UInt64)? {
-        guard let bucket = self.bucket() else { throw .unavailable }
-        let entry: KeyValueBucket.Entry?
-        do {
-            entry = try bucket.get(key)
-        } catch {
-            throw .nats(error)
-        }
-        guard let entry else { return nil }
-        do {
-            return (try RosterRecord(decoding: entry.value), entry.revision)
-        } catch {
-            throw .malformed
-        }
-    }
-
-    /// Applies `change` to the current record and writes it back if nobody wrote in
-    /// between; otherwise reads again. An unchanged record is not written.
-    /// - Returns: the record and its revision after the change.
-    private func update(
-        _ key: String,
-        _ change: (inout RosterRecord) throws(PresenceError) -> Void
-    ) throws(UpdateError) -> (record: RosterRecord, revision: UInt64) {
-        guard let bucket = self.bucket() else { throw .unavailable }
-        for _ in 0..<Self.maximumAttempts {
-            let current = try self.read(key)
-            var record = current?.record ?? RosterRecord()
-            do {
-                try change(&record)
-            } catch {
-                throw .roster(error)
-            }
-            guard record != (current?.record ?? RosterRecord()) else { return (record, current?.revision ?? 0) }
-            do {
-                return (record, try bucket.write(key, record.encoded, ifRevision: current?.revision ?? 0))
-            } catch {
-                switch error {
-                case .conflict: continue
-                case .failed(let error): throw .nats(error)
-                }
-            }
-        }
-        throw .contended
     }
 }
 

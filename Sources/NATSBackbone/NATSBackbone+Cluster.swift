@@ -37,7 +37,7 @@ extension NATSBackbone {
         self.logger.info("NATS connected")
         self.recentCacheEvents.forgetEvents()
         Task {
-            _ = try? await self.leaseThread.runIfActive { self.leaseRound(reconcileEverything: true) }
+            _ = try? await self.leaseThread.runIfActive { self.leaseRound(reconcileEverything: true, reconnected: true) }
         }
     }
 
@@ -68,8 +68,9 @@ extension NATSBackbone {
     }
 
     /// One round, on the thread pool: open the buckets if not yet open, renew this
-    /// node's lease, read the others', and reconcile rosters when a node vanished.
-    func leaseRound(reconcileEverything: Bool) {
+    /// node's lease, read the others', and reconcile rosters and channel occupancy when
+    /// a node vanished or this node (re)connected.
+    func leaseRound(reconcileEverything: Bool, reconnected: Bool = false) {
         guard let client = self.state.withLockedValue({ $0.client }), client.isConnected else { return }
         let buckets: Buckets
         do {
@@ -97,6 +98,9 @@ extension NATSBackbone {
             self.logger.warning("nodes left the cluster without saying goodbye", metadata: ["nodes": "\(lost.sorted())"])
         }
         self.presence.reconcile(live: live, everything: reconcileEverything || !lost.isEmpty || previous.isEmpty)
+        // Not every fourth round like the rosters: the occupancy bucket has a key for
+        // every channel a tracked app ever used, and failed writes are retried anyway.
+        self.occupancy.reconcile(live: live, everything: reconnected || !lost.isEmpty || previous.isEmpty)
         self.receiver?.backboneConnectionChanged(isConnected: client.isConnected)
     }
 
@@ -106,7 +110,8 @@ extension NATSBackbone {
         let buckets = Buckets(
             presence: try jetStream.bucket(ClusterNames.presenceBucket, timeToLive: .zero),
             cache: try jetStream.bucket(ClusterNames.cacheBucket, timeToLive: CachePolicy.timeToLive),
-            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: self.leaseLifetime)
+            leases: try jetStream.bucket(ClusterNames.leaseBucket, timeToLive: self.leaseLifetime),
+            occupancy: try jetStream.bucket(ClusterNames.occupancyBucket, timeToLive: .zero)
         )
         self.state.withLockedValue { $0.buckets = buckets }
         return buckets

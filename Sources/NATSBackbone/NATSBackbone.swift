@@ -12,9 +12,10 @@ public import PusherProtocol
 /// - Events: a node subscribes to a channel's subject while it has local subscribers
 ///   (``join(app:channel:)`` counts shards), publishes each event once, and delivers
 ///   its own events in process; the connection is no-echo, so nothing arrives twice.
-/// - Presence and the cache channels' last events live in JetStream key-value buckets
-///   (``ClusterPresence``); node leases in a third bucket let survivors remove the
-///   members of a node that died without saying goodbye.
+/// - Presence, the cache channels' last events and which nodes have subscribers on
+///   each channel live in JetStream key-value buckets (``ClusterPresence``,
+///   ``ClusterOccupancy``); node leases in another bucket let survivors remove the
+///   members and channels of a node that died without saying goodbye.
 /// - Queries scatter to every node and gather the answers for a bounded time.
 ///
 /// libnats calls that wait on the network run on ``threadPool``, never on the Swift
@@ -31,12 +32,14 @@ public final class NATSBackbone: Backbone {
     let leaseThread = NIOThreadPool(numberOfThreads: 1)
     let state: NIOLockedValueBox<State>
     let presence: ClusterPresence
+    let occupancy: ClusterOccupancy
     let recentCacheEvents = RecentCacheEvents()
 
     struct Buckets {
         var presence: KeyValueBucket
         var cache: KeyValueBucket
         var leases: KeyValueBucket
+        var occupancy: KeyValueBucket
     }
 
     struct Interest {
@@ -90,6 +93,14 @@ public final class NATSBackbone: Backbone {
             },
             logger: logger
         )
+        self.occupancy = ClusterOccupancy(
+            node: self.nodeID,
+            bucket: { state.withLockedValue { $0.connectedBuckets?.occupancy } },
+            announce: { app, channel, isOccupied in
+                state.withLockedValue { $0.receiver }?.channelOccupancyChanged(app: app, channel: channel, isOccupied: isOccupied)
+            },
+            logger: logger
+        )
     }
 
     /// Threads for blocking NATS calls: presence joins wait a round trip or two each,
@@ -111,6 +122,7 @@ public final class NATSBackbone: Backbone {
     public func start(receiver: any BackboneReceiver) async throws {
         self.threadPool.start()
         self.leaseThread.start()
+        self.occupancy.start()
         self.state.withLockedValue { $0.receiver = receiver }
         let events = NATSClient.Events(
             connected: { [weak self] in self?.connectionEstablished() },
@@ -138,7 +150,8 @@ public final class NATSBackbone: Backbone {
     }
 
     /// Leaves the cluster: this node's sockets are already closed by the drain, so
-    /// every roster entry it still holds goes, with `member_removed`, and its lease too.
+    /// every roster entry it still holds goes, with `member_removed`, its channels are
+    /// vacated where it was the last node, and its lease goes too.
     public func shutdown() async {
         let (task, client) = self.state.withLockedValue { state in
             defer { state.leaseTask = nil }
@@ -149,6 +162,7 @@ public final class NATSBackbone: Backbone {
         if let client, client.isConnected {
             let presence = self.presence
             let live = self.state.withLockedValue { $0.liveNodes }
+            await self.occupancy.leave(live: live)
             let leases = self.state.withLockedValue { $0.buckets?.leases }
             let node = self.nodeID
             _ = try? await self.leaseThread.runIfActive {
@@ -165,6 +179,7 @@ public final class NATSBackbone: Backbone {
             state.client = nil
         }
         client?.close()
+        await self.occupancy.shutdown()
         try? await self.threadPool.shutdownGracefully()
         try? await self.leaseThread.shutdownGracefully()
         self.logger.info("NATS backbone stopped")
@@ -215,6 +230,10 @@ public final class NATSBackbone: Backbone {
             self.logger.error("channel interest not registered", metadata: ["channel": "\(channel)", "error": "\(error)"])
             return nil
         }
+    }
+
+    public func nodeOccupancyChanged(app: String, channel: String, hasSubscribers: Bool) {
+        self.occupancy.nodeChanged(app: app, channel: channel, hasSubscribers: hasSubscribers)
     }
 
     public func leave(app: String, channel: String) {

@@ -7,7 +7,7 @@ import PusherProtocol
 /// Nodes change it by compare-and-set on the key's revision, so exactly one node sees
 /// a user's first socket arrive and exactly one sees the last one leave; that node
 /// announces the change. Pure value: ``ClusterPresence`` does the reading and writing.
-struct RosterRecord: Equatable {
+struct RosterRecord: BucketRecord {
     struct Entry: Equatable {
         var member: PresenceMember
         /// Socket ids per node id.

@@ -31,6 +31,12 @@ final class RecordingReceiver: BackboneReceiver {
 
     func backboneDropped(events: Int) {}
 
+    let occupancy = Mutex<[String]>([])
+
+    func channelOccupancyChanged(app: String, channel: String, isOccupied: Bool) {
+        self.occupancy.withLock { $0.append("\(isOccupied ? "occupied" : "vacated") \(app)/\(channel)") }
+    }
+
     /// Delivered events as (excluded socket, frame JSON).
     var delivered: [(excluded: SocketID?, json: JSONValue)] {
         self.events.withLock { events in
@@ -185,6 +191,15 @@ struct InProcessBackboneTests {
         }
         #expect(receiver.delivered.count == 1)
         #expect(await backbone.members(app: "1", channel: "presence-r").map(\.userID) == ["u1"])
+    }
+
+    @Test("the node's own occupancy changes are the cluster's, reported at once and in order")
+    func occupancyIsTheNodes() async throws {
+        let (backbone, receiver) = try await self.started()
+        backbone.nodeOccupancyChanged(app: "1", channel: "news", hasSubscribers: true)
+        backbone.nodeOccupancyChanged(app: "1", channel: "news", hasSubscribers: false)
+        backbone.nodeOccupancyChanged(app: "2", channel: "news", hasSubscribers: true)
+        #expect(receiver.occupancy.withLock { $0 } == ["occupied 1/news", "vacated 1/news", "occupied 2/news"])
     }
 
     @Test("terminating a user is handed to the receiver")

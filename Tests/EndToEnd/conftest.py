@@ -423,19 +423,20 @@ def start_nats(request):
 
 @pytest.fixture
 def cluster(request, switchboard):
-    """Factory: cluster(count, nats=None, lease_ttl_seconds=3) starts `count`
+    """Factory: cluster(count, nats=None, lease_ttl_seconds=3, apps=None) starts `count`
     switchboard nodes with the same apps, joined over `nats` (default: the shared
     nats_server), each with a unique node id, and waits until every node's /ready
     is 200 (unless ready=False). Returns the nodes in order (node_id on each)."""
     from cluster import nats_backbone, wait_ready
 
     def start(count: int = 2, nats: NatsServer | None = None, lease_ttl_seconds: int = 3,
-              ready: bool = True) -> list[SwitchboardProcess]:
+              ready: bool = True, apps: list[dict] | None = None) -> list[SwitchboardProcess]:
         nats = nats or request.getfixturevalue("nats_server")
         nodes = []
         for i in range(count):
             node_id = f"node-{'abcdefgh'[i]}-{uuid.uuid4().hex[:6]}"
-            node = switchboard(backbone=nats_backbone(nats.url, node_id, lease_ttl_seconds=lease_ttl_seconds),
+            node = switchboard(apps=apps,
+                               backbone=nats_backbone(nats.url, node_id, lease_ttl_seconds=lease_ttl_seconds),
                                extra="drain:\n  grace_seconds: 1\n", label=f"switchboard {node_id}")
             node.node_id = node_id
             nodes.append(node)

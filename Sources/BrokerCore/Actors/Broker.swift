@@ -40,7 +40,7 @@ public actor Broker: BackboneReceiver {
         precondition(!eventLoops.isEmpty, "a broker needs at least one event loop")
         self.eventSink = eventSink
         self.refusals = RefusalLog(logger: logger)
-        let occupancy = ChannelOccupancy(sink: eventSink)
+        let occupancy = ChannelOccupancy(sink: eventSink, backbone: backbone)
         self.apps = apps ?? AppRegistry(configuration: configuration)
         self.limits = configuration.limits
         self.backbone = backbone
@@ -146,6 +146,11 @@ public actor Broker: BackboneReceiver {
     /// Subscriptions to one channel in the whole cluster.
     public nonisolated func subscriptionCount(app: App, channel: String) async -> Int {
         await self.backbone.occupiedChannels(app: app.id, prefix: channel)[channel] ?? 0
+    }
+
+    public nonisolated func channelOccupancyChanged(app: String, channel: String, isOccupied: Bool) {
+        guard let sink = self.eventSink, let app = self.apps.app(id: app) else { return }
+        sink.record(isOccupied ? .channelOccupied(channel: channel) : .channelVacated(channel: channel), app: app)
     }
 
     /// Occupied channels of an app on this node, summed over shards.

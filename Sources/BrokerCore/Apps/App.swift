@@ -14,6 +14,9 @@ public final class App: Sendable {
     public let channelAuthorization: ChannelAuthorization
     public let requestSignature: RequestSignature
     public let metrics: AppMetrics
+    /// Whether a webhook wants `channel_occupied` or `channel_vacated`: only then does a
+    /// cluster keep track of which nodes each channel has subscribers on.
+    public let tracksOccupancy: Bool
     /// Open sockets of this app on this node, for ``AppConfiguration/maxConnections``.
     let connectionCount = Atomic<Int>(0)
     /// One bucket for the app's HTTP API, shared by every event loop.
@@ -33,6 +36,9 @@ public final class App: Sendable {
             timestampWindowSeconds: configuration.limits.authTimestampWindowSeconds
         )
         self.metrics = AppMetrics(appID: configuration.id)
+        self.tracksOccupancy = configuration.webhooks.contains { webhook in
+            !webhook.eventTypes.isDisjoint(with: ["channel_occupied", "channel_vacated"])
+        }
         self.httpRequests = NIOLockedValueBox(
             TokenBucket(
                 ratePerSecond: configuration.limits.httpRequestsPerSecond,

@@ -14,9 +14,9 @@ public protocol ChannelEventSink: Sendable {
 
 /// One webhook-worthy fact about a channel, named as Pusher names the webhook event.
 public enum ChannelLifecycleEvent: Sendable, Equatable {
-    /// The channel gained its first subscriber on this node.
+    /// The channel gained its first subscriber anywhere in the cluster.
     case channelOccupied(channel: String)
-    /// The channel lost its last subscriber on this node.
+    /// The channel lost its last subscriber anywhere in the cluster.
     case channelVacated(channel: String)
     /// A user's first socket joined a presence channel.
     case memberAdded(channel: String, userID: String)
