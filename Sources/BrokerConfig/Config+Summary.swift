@@ -16,6 +16,7 @@ extension Config {
             "server.tls: \(self.server.tls.map { "cert_file=\($0.certificateFile) key_file=\($0.keyFile)" } ?? "off")",
             "server.trusted_proxies: \(self.server.trustedProxies.isEmpty ? "none" : self.server.trustedProxies.map(\.description).joined(separator: ", "))",
             "server.event_loops: \(self.server.eventLoops.map(String.init) ?? "one per CPU")",
+            "server.metrics_token: \(self.server.metricsToken == nil ? "none (/metrics is open)" : Self.secretMask)",
             "backbone.kind: \(self.backbone.kind.rawValue)",
         ]
         if self.backbone.kind == .nats {

@@ -18,7 +18,7 @@ extension Config {
 
 extension ServerConfiguration {
     init(reading reader: MappingReader) throws(ConfigError) {
-        try reader.rejectUnknownKeys(known: ["host", "port", "tls", "trusted_proxies", "event_loops"])
+        try reader.rejectUnknownKeys(known: ["host", "port", "tls", "trusted_proxies", "event_loops", "metrics_token"])
         self.init()
         if let host = try reader.string("host") {
             guard !host.isEmpty else {
@@ -48,9 +48,24 @@ extension ServerConfiguration {
         }
         self.tls = try ServerTLSConfiguration(reading: reader.mapping("tls"))
         self.trustedProxies = try Self.trustedProxies(reading: reader)
+        if let token = try reader.string("metrics_token") {
+            guard token.utf8.count >= Self.minimumMetricsTokenLength else {
+                throw reader.error(
+                    .invalidValue,
+                    key: "metrics_token",
+                    "must be at least \(Self.minimumMetricsTokenLength) characters (e.g. openssl rand -hex 16)"
+                )
+            }
+            guard token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+                throw reader.error(.invalidValue, key: "metrics_token", "must be printable ASCII without spaces")
+            }
+            self.metricsToken = token
+        }
     }
 
     static let maximumEventLoops = 1024
+    /// Long enough that guessing it over the network is hopeless.
+    static let minimumMetricsTokenLength = 16
 
     /// Each entry is an address (`10.0.0.5`, `::1`) or a CIDR range (`10.0.0.0/8`).
     private static func trustedProxies(reading reader: MappingReader) throws(ConfigError) -> [IPAddressRange] {

@@ -41,19 +41,25 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// one per CPU the process may run on. Set it where that count misleads, such as a
     /// container whose CPU share is fractional.
     public var eventLoops: Int?
+    /// When set, `GET /metrics` answers only requests bearing it
+    /// (`Authorization: Bearer <token>`): the listener is public, and the metrics name
+    /// every app and its traffic.
+    public var metricsToken: String?
 
     public init(
         host: String = "0.0.0.0",
         port: Int = 6001,
         tls: ServerTLSConfiguration? = nil,
         trustedProxies: [IPAddressRange] = [],
-        eventLoops: Int? = nil
+        eventLoops: Int? = nil,
+        metricsToken: String? = nil
     ) {
         self.host = host
         self.port = port
         self.tls = tls
         self.trustedProxies = trustedProxies
         self.eventLoops = eventLoops
+        self.metricsToken = metricsToken
     }
 }
 

@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let server = try Server(
             configuration: configuration, broker: broker, eventLoopGroup: eventLoopGroup, logger: logger,
-            metrics: MetricsEndpoint(registry: registry)
+            metrics: MetricsEndpoint(registry: registry, token: configuration.server.metricsToken)
         ) { address in
             // Tests and scripts read the bound port (config port 0) from this line.
             printToStandardOutput(

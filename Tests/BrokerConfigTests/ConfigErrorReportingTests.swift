@@ -31,7 +31,7 @@ import Testing
     @Test func unknownKeyFarFromAnyKnownKeyListsTheKnownKeys() {
         let error = #expect(throws: ConfigError.self) { try load("server: { address: x }\n\(minimalYAML)") }
         #expect(error?.keyPath == "server.address")
-        #expect(error?.message == "unknown key; expected one of: host, port, tls, trusted_proxies, event_loops")
+        #expect(error?.message == "unknown key; expected one of: host, port, tls, trusted_proxies, event_loops, metrics_token")
     }
 
     @Test func unknownKeyInsideAnAppIsNamedWithItsIndex() {

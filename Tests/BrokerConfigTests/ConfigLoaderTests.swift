@@ -28,6 +28,7 @@ import Testing
               host: 127.0.0.1
               port: 7001
               event_loops: 3
+              metrics_token: 0123456789abcdef0123
             backbone:
               kind: in-process
             limits:
@@ -102,7 +103,7 @@ import Testing
         var firstAppLimits = limits
         firstAppLimits.clientEventsPerSecond = 28
         let expected = Config(
-            server: ServerConfiguration(host: "127.0.0.1", port: 7001, eventLoops: 3),
+            server: ServerConfiguration(host: "127.0.0.1", port: 7001, eventLoops: 3, metricsToken: "0123456789abcdef0123"),
             backbone: BackboneConfiguration(kind: .inProcess),
             limits: limits,
             drain: DrainConfiguration(graceSeconds: 15),

@@ -17,6 +17,7 @@ import Testing
                 "server.tls: off",
                 "server.trusted_proxies: none",
                 "server.event_loops: one per CPU",
+                "server.metrics_token: none (/metrics is open)",
                 "backbone.kind: in-process",
                 "limits.max_payload_bytes: 102400",
                 "limits.max_event_bytes: 10240",
@@ -90,6 +91,7 @@ import Testing
         let secret = "do-not-print-me"
         let config = try load(
             """
+            server: { metrics_token: "${SECRET}-as-a-token" }
             apps:
               - { id: a, key: a-key, secret: "${SECRET}" }
               - { id: b, key: b-key, secret: \(secret) }
@@ -99,6 +101,7 @@ import Testing
         #expect(config.apps.map(\.secret) == [secret, secret])
         #expect(!config.summary.contains { $0.contains(secret) })
         #expect(config.summary.filter { $0.hasSuffix(".secret: ********") }.count == 2)
+        #expect(config.summary.contains("server.metrics_token: ********"))
     }
 
     /// Every line must be readable back by its key, so the summary can be diffed and grepped.

@@ -29,6 +29,8 @@ struct InvalidConfigCase: Sendable, CustomTestStringConvertible {
         InvalidConfigCase(yaml: "server: { host: '' }", keyPath: "server.host", line: 3),
         InvalidConfigCase(yaml: "server: { event_loops: 0 }", keyPath: "server.event_loops", line: 3),
         InvalidConfigCase(yaml: "server: { event_loops: 1025 }", keyPath: "server.event_loops", line: 3),
+        InvalidConfigCase(yaml: "server: { metrics_token: short }", keyPath: "server.metrics_token", line: 3),
+        InvalidConfigCase(yaml: "server: { metrics_token: 'has spaces in it, 24 chars' }", keyPath: "server.metrics_token", line: 3),
         InvalidConfigCase(yaml: "backbone: { kind: redis }", keyPath: "backbone.kind", line: 3),
         InvalidConfigCase(yaml: "limits: { max_batch_size: 0 }", keyPath: "limits.max_batch_size", line: 3),
         InvalidConfigCase(

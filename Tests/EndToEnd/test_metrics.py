@@ -274,3 +274,25 @@ def test_metrics_scrapes_are_counted_under_their_own_route(metrics_server):
     assert routes <= {"live", "ready", "metrics", "events", "batch_events", "channels", "channel", "users",
                       "terminate", "websocket", "other"}, routes
     assert "other" in routes, routes
+
+
+def test_a_metrics_token_guards_the_scrape_and_nothing_else(switchboard):
+    """With server.metrics_token set, /metrics answers 401 (JSON error naming the
+    setting, WWW-Authenticate: Bearer) to no token and to a wrong one, and the
+    exposition to the right one; health checks and the API stay as they were."""
+    token = "scrape-" + unique("t")[:24].ljust(24, "x")
+    srv = switchboard(server={"metrics_token": token})
+    url = f"{srv.http_base}/metrics"
+    for headers in ({}, {"Authorization": f"Bearer {token[:-1]}y"}, {"Authorization": token},
+                    {"Authorization": f"Bearer {token} "}):
+        r = requests.get(url, headers=headers, timeout=5)
+        assert r.status_code == 401, (headers, r.status_code)
+        assert r.headers["WWW-Authenticate"].startswith("Bearer"), r.headers
+        assert "metrics_token" in r.json()["error"], r.text
+        assert token not in r.text
+    r = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain"), r.text[:300]
+    assert Scrape(parse_metrics(r.text)).value("switchboard_http_requests_total", route="metrics", status="401") == 4
+    assert requests.get(f"{srv.http_base}/ready", timeout=5).status_code == 200
+    assert make_sdk(srv).trigger(unique("public-"), "ev", {"n": 1}) == {}
+    assert not any(token in line for line in srv.stdout_lines + srv.stderr_lines), "the token is never logged"

@@ -7,4 +7,6 @@ struct APIRequest: Sendable {
     var body: [UInt8]
     /// The `Origin` header, checked against an app's `allowed_origins` on `/app/{key}`.
     var origin: String? = nil
+    /// The `Authorization` header, checked on `/metrics` when the node has a metrics token.
+    var authorization: String? = nil
 }

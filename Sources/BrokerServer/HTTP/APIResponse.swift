@@ -85,6 +85,13 @@ struct APIError: Error, Sendable {
         return error
     }
 
+    /// 401 naming the scheme the client must use (RFC 9110 §11.6.1).
+    static func unauthorized(_ message: String, scheme: String) -> APIError {
+        var error = APIError(status: .unauthorized, message: message)
+        error.headers = [("WWW-Authenticate", scheme)]
+        return error
+    }
+
     init(status: HTTPResponseStatus, message: String) {
         self.status = status
         self.message = message

@@ -60,6 +60,7 @@ struct HTTPAPI: Sendable {
         case (.GET, 1, "ready"):
             return .now(try self.readiness())
         case (.GET, 1, "metrics") where self.metrics != nil:
+            try self.metrics!.authorize(request.authorization)
             return .later { await self.metrics!.render(self.broker) }
         case (_, 5, "apps") where segments[2] == "users" && segments[4] == "terminate_connections",
             (_, 3, "users") where segments[2] == "terminate_connections":

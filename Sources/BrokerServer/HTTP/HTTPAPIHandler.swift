@@ -81,7 +81,7 @@ final class HTTPAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             let request = APIRequest(
                 method: head.method, target: RequestTarget(head.uri), body: self.body,
-                origin: head.headers.first(name: "origin")
+                origin: head.headers.first(name: "origin"), authorization: head.headers.first(name: "authorization")
             )
             self.body = []
             switch self.api.answer(request) {

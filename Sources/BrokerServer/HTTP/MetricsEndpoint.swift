@@ -1,6 +1,7 @@
 import Backbone
 import BrokerCore
 import CoreMetrics
+import Crypto
 import NIOHTTP1
 public import Prometheus
 
@@ -11,9 +12,25 @@ public import Prometheus
 /// rather than on every subscribe.
 public struct MetricsEndpoint: Sendable {
     private let registry: PrometheusCollectorRegistry
+    /// SHA-256 of `Bearer <token>`: comparing digests takes the same time whatever the
+    /// presented header, however long and however close to the real one.
+    private let credentials: SHA256.Digest?
 
-    public init(registry: PrometheusCollectorRegistry) {
+    /// - Parameter token: the bearer token scrapers must present; `nil` leaves the
+    ///   endpoint open.
+    public init(registry: PrometheusCollectorRegistry, token: String? = nil) {
         self.registry = registry
+        self.credentials = token.map { SHA256.hash(data: Array("Bearer \($0)".utf8)) }
+    }
+
+    func authorize(_ authorization: String?) throws(APIError) {
+        guard let credentials = self.credentials else { return }
+        guard let authorization, SHA256.hash(data: Array(authorization.utf8)) == credentials else {
+            throw .unauthorized(
+                "GET /metrics needs the node's metrics token: Authorization: Bearer <server.metrics_token>",
+                scheme: #"Bearer realm="metrics""#
+            )
+        }
     }
 
     func render(_ broker: Broker) async -> APIResponse {
