@@ -140,6 +140,21 @@ def test_client_without_the_certificate_fails_verification(tls_server):
 
 
 
+def test_idle_kept_alive_https_client_does_not_hold_up_shutdown(tls_server):
+    """A client keeps its HTTPS connection open after a request and reads nothing, so
+    it never answers the server's close_notify: SIGTERM still exits within a second
+    (the drain has nothing to close), not after a 5 s close_notify wait."""
+    srv, cert_file = tls_server
+    with requests.Session() as kept_alive:
+        r = kept_alive.get(f"https://{srv.host}:{srv.port}/live", verify=str(cert_file), timeout=5)
+        assert r.status_code == 200, r.text
+        signalled = time.monotonic()
+        srv.proc.terminate()
+        assert srv.proc.wait(timeout=10) == 0
+        elapsed = time.monotonic() - signalled
+    assert elapsed < 1.5, f"exited {elapsed:.2f}s after SIGTERM"
+
+
 # ---------------------------------------------------------------------------
 # Certificate reload on SIGHUP
 
