@@ -244,4 +244,14 @@ struct RequestSignatureTests {
         )
         #expect(failure == nil)
     }
+
+    @Test("of a repeated parameter the last one counts, in the check and in the signed string")
+    func repeatedParameterLastOneCounts() {
+        let stale = ("auth_timestamp", "1")
+        let docs = HTTPDocsVector.query()
+        #expect(self.verifyDocsEventsPost([stale] + docs) == nil)
+        #expect(self.verifyDocsEventsPost(docs + [stale]) == .staleTimestamp(windowSeconds: 600))
+        // A repeated name is signed once: a second auth_version would change the string.
+        #expect(self.verifyDocsEventsPost([("AUTH_VERSION", "2.0")] + docs) == nil)
+    }
 }

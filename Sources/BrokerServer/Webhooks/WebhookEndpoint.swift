@@ -22,7 +22,7 @@ struct WebhookEndpoint: Sendable {
             headers: [
                 ("Content-Type", "application/json"),
                 ("X-Pusher-Key", self.appKey),
-                ("X-Pusher-Signature", self.signature.sign(String(decoding: body, as: UTF8.self))),
+                ("X-Pusher-Signature", self.signature.sign(body)),
             ],
             body: body
         )

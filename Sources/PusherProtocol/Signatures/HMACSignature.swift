@@ -22,15 +22,35 @@ public struct HMACSignature: Sendable {
         Hex.encode(self.code(for: message))
     }
 
+    public func sign(_ message: [UInt8]) -> String {
+        Hex.encode(self.code(for: message))
+    }
+
     public func isValid(signature hex: some StringProtocol, for message: String) -> Bool {
+        self.matches(hex, self.code(for: message))
+    }
+
+    public func isValid(signature hex: some StringProtocol, for message: [UInt8]) -> Bool {
+        self.matches(hex, self.code(for: message))
+    }
+
+    private func matches(_ hex: some StringProtocol, _ code: HMAC<SHA256>.MAC) -> Bool {
         guard let presented = Hex.decode(hex), presented.count == SHA256.byteCount else { return false }
-        return self.code(for: message) == presented
+        return code == presented
     }
 
     private func code(for message: String) -> HMAC<SHA256>.MAC {
-        var hmac = self.keyed
         var message = message
-        message.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
+        return message.withUTF8 { self.code(for: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func code(for message: [UInt8]) -> HMAC<SHA256>.MAC {
+        message.withUnsafeBytes { self.code(for: $0) }
+    }
+
+    private func code(for bytes: UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC {
+        var hmac = self.keyed
+        hmac.update(data: bytes)
         return hmac.finalize()
     }
 }

@@ -27,15 +27,16 @@ public struct RequestSignature: Sendable {
         body: some Collection<UInt8>,
         now: Double
     ) -> RequestSignatureError? {
-        let parameters = Dictionary(query.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
-        guard let key = parameters["auth_key"], let timestamp = parameters["auth_timestamp"],
-            let presented = parameters["auth_signature"], parameters["auth_version"] != nil
+        let parameters = Self.canonical(query)
+        func value(_ name: String) -> String? { parameters.first { $0.name == name }?.value }
+        guard let key = value("auth_key"), let timestamp = value("auth_timestamp"),
+            let presented = value("auth_signature"), value("auth_version") != nil
         else { return .missingParameters }
         guard key == self.appKey else { return .unknownKey }
         guard let seconds = Double(timestamp), abs(now - seconds) <= Double(self.timestampWindowSeconds) else {
             return .staleTimestamp(windowSeconds: self.timestampWindowSeconds)
         }
-        if let bodyMD5 = parameters["body_md5"] {
+        if let bodyMD5 = value("body_md5") {
             guard bodyMD5.lowercased() == Self.md5(of: body) else { return .bodyMD5Mismatch }
         } else if !body.isEmpty {
             return .missingBodyMD5
@@ -48,7 +49,8 @@ public struct RequestSignature: Sendable {
 
     /// The signature a client would send; the verifier and tests share this definition.
     public func sign(method: String, path: String, parameters: [String: String]) -> String {
-        self.signature.sign(Self.stringToSign(method, path, parameters))
+        let sorted = parameters.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        return self.signature.sign(Self.stringToSign(method, path, sorted))
     }
 
     public static func md5(of body: some Collection<UInt8>) -> String {
@@ -57,13 +59,43 @@ public struct RequestSignature: Sendable {
         return Hex.encode(digest ?? Insecure.MD5.hash(data: Array(body)))
     }
 
-    private static func stringToSign(_ method: String, _ path: String, _ parameters: [String: String]) -> String {
-        let query = parameters
-            .filter { $0.key != "auth_signature" }
-            .sorted { $0.key < $1.key }
-            .map { "\($0.key)=\($0.value)" }
-            .joined(separator: "&")
-        return "\(method.uppercased())\n\(path)\n\(query)"
+    /// Parameters with lower-cased names, sorted by name; of a repeated name the last
+    /// one counts, as it would in a dictionary. A short array: a signed request has
+    /// five or six parameters, so lookups scan it.
+    private static func canonical(_ query: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var ordered = query.enumerated().map { (name: $0.element.name.lowercased(), value: $0.element.value, position: $0.offset) }
+        ordered.sort { ($0.name, $0.position) < ($1.name, $1.position) }
+        var parameters: [(name: String, value: String)] = []
+        parameters.reserveCapacity(ordered.count)
+        for parameter in ordered {
+            if parameters.last?.name == parameter.name {
+                parameters[parameters.count - 1].value = parameter.value
+            } else {
+                parameters.append((parameter.name, parameter.value))
+            }
+        }
+        return parameters
+    }
+
+    /// `METHOD\nPATH\nk=v&k=v` over `sorted` without `auth_signature`, built in one buffer.
+    private static func stringToSign(_ method: String, _ path: String, _ sorted: [(name: String, value: String)]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(
+            method.utf8.count + path.utf8.count + 2 + sorted.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 }
+        )
+        output.append(contentsOf: method.uppercased().utf8)
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: path.utf8)
+        output.append(UInt8(ascii: "\n"))
+        var separator = false
+        for (name, value) in sorted where name != "auth_signature" {
+            if separator { output.append(UInt8(ascii: "&")) }
+            separator = true
+            output.append(contentsOf: name.utf8)
+            output.append(UInt8(ascii: "="))
+            output.append(contentsOf: value.utf8)
+        }
+        return output
     }
 }
 
