@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 
 /// Decides `channel_occupied` and `channel_vacated` for the whole cluster through the
@@ -19,8 +20,9 @@ final class ClusterOccupancy: Sendable {
     typealias Announce = @Sendable (_ app: String, _ channel: String, _ isOccupied: Bool) -> Void
 
     private struct Queue {
-        /// Keys waiting for a write, each once, oldest first.
-        var keys: [String] = []
+        /// Keys waiting for a write, each once, oldest first. A reconcile can queue every
+        /// key of the bucket, so taking the oldest must not shift the rest.
+        var keys = CircularBuffer<String>()
         var queued: Set<String> = []
         var isDraining = false
         /// Live nodes from the latest lease round, applied by the writes it asked for.
