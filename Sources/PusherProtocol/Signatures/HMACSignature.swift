@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// The one HMAC-SHA256 primitive every Pusher signature is built from: hex-encoded
-/// MAC of a UTF-8 string under the app secret.
+/// MAC of a message's bytes (a string's UTF-8) under the app secret.
 ///
 /// Verification decodes the presented hex and compares it with swift-crypto's `==`
 /// between a MAC and bytes, which is constant-time, so a forged signature reveals
@@ -19,39 +19,31 @@ public struct HMACSignature: Sendable {
     }
 
     public func sign(_ message: String) -> String {
-        Hex.encode(self.code(for: message))
+        self.sign(message.utf8)
     }
 
-    public func sign(_ message: [UInt8]) -> String {
+    public func sign(_ message: some Collection<UInt8>) -> String {
         Hex.encode(self.code(for: message))
     }
 
     public func isValid(signature hex: some StringProtocol, for message: String) -> Bool {
-        self.matches(hex, self.code(for: message))
+        self.isValid(signature: hex, for: message.utf8)
     }
 
-    public func isValid(signature hex: some StringProtocol, for message: [UInt8]) -> Bool {
-        self.matches(hex, self.code(for: message))
-    }
-
-    private func matches(_ hex: some StringProtocol, _ code: HMAC<SHA256>.MAC) -> Bool {
+    public func isValid(signature hex: some StringProtocol, for message: some Collection<UInt8>) -> Bool {
         guard let presented = Hex.decode(hex), presented.count == SHA256.byteCount else { return false }
-        return code == presented
+        return self.code(for: message) == presented
     }
 
-    private func code(for message: String) -> HMAC<SHA256>.MAC {
-        var message = message
-        return message.withUTF8 { self.code(for: UnsafeRawBufferPointer($0)) }
-    }
-
-    private func code(for message: [UInt8]) -> HMAC<SHA256>.MAC {
-        message.withUnsafeBytes { self.code(for: $0) }
-    }
-
-    private func code(for bytes: UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC {
-        var hmac = self.keyed
-        hmac.update(data: bytes)
-        return hmac.finalize()
+    private func code(for message: some Collection<UInt8>) -> HMAC<SHA256>.MAC {
+        // Read in place when the bytes are contiguous, as arrays and native strings' UTF-8 are.
+        func code(_ bytes: UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC {
+            var hmac = self.keyed
+            hmac.update(data: bytes)
+            return hmac.finalize()
+        }
+        return message.withContiguousStorageIfAvailable { code(UnsafeRawBufferPointer($0)) }
+            ?? Array(message).withUnsafeBytes(code)
     }
 }
 
