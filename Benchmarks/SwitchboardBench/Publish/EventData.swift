@@ -8,17 +8,39 @@
 enum EventData {
     /// Appends the data for `sequence`, sent at `sentAt`, exactly `size` bytes long
     /// before escaping (longer only if the numbers alone exceed it).
+    ///
+    /// Written byte by byte: the publisher stamps `sentAt` before it builds a request,
+    /// so whatever this costs is counted in every delivery's latency.
     /// - Parameter escaped: write it as the inside of a JSON string literal.
     static func append(sentAt: UInt64, sequence: Int, size: Int, escaped: Bool, to output: inout [UInt8]) {
-        let quote = escaped ? #"\""# : #"""#
-        let head = "{\(quote)t\(quote):\(sentAt),\(quote)seq\(quote):\(sequence),\(quote)pad\(quote):\(quote)"
-        let tail = "\(quote)}"
-        // Escaping adds one backslash per quote; the size counts the data unescaped.
-        let backslashes = escaped ? (head + tail).utf8.lazy.filter { $0 == UInt8(ascii: "\\") }.count : 0
-        let unescapedLength = head.utf8.count + tail.utf8.count - backslashes
-        output.append(contentsOf: head.utf8)
+        let quote = escaped ? Self.escapedQuote : Self.plainQuote
+        let start = output.count
+        output.append(UInt8(ascii: "{"))
+        Self.appendKey("t", quote: quote, to: &output)
+        output.append(contentsOf: String(sentAt).utf8)
+        output.append(UInt8(ascii: ","))
+        Self.appendKey("seq", quote: quote, to: &output)
+        output.append(contentsOf: String(sequence).utf8)
+        output.append(UInt8(ascii: ","))
+        Self.appendKey("pad", quote: quote, to: &output)
+        output.append(contentsOf: quote)
+        // The size counts the data unescaped: seven quotes so far and the closing one,
+        // each a backslash longer when escaped, and the closing brace.
+        let unescapedLength = output.count - start - (escaped ? 7 : 0) + 2
         output.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: max(0, size - unescapedLength)))
-        output.append(contentsOf: tail.utf8)
+        output.append(contentsOf: quote)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    private static let escapedQuote = Array(#"\""#.utf8)
+    private static let plainQuote = Array(#"""#.utf8)
+
+    /// `"key":`, with the quotes given.
+    private static func appendKey(_ key: StaticString, quote: [UInt8], to output: inout [UInt8]) {
+        output.append(contentsOf: quote)
+        key.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(contentsOf: quote)
+        output.append(UInt8(ascii: ":"))
     }
 
     private static let escapedMarker = Array(#"\"t\":"#.utf8)
